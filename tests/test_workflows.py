@@ -1,0 +1,72 @@
+"""Audit the GitHub Actions workflows with zizmor and check the structure that matters."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO_ROOT
+
+WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
+PINNED_ACTION = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def load_workflow(path: Path) -> dict:
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # YAML 1.1 reads the bare key `on` as the boolean True.
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def test_zizmor_offline_finds_nothing() -> None:
+    zizmor = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    result = subprocess.run(
+        [zizmor, "--offline", "--no-progress", *map(str, WORKFLOWS)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda path: path.name)
+def test_workflow_structure(path: Path) -> None:
+    workflow = load_workflow(path)
+
+    assert workflow["permissions"] == {}, "top-level permissions must be empty"
+    assert "group" in workflow["concurrency"]
+    assert workflow["concurrency"].get("cancel-in-progress") is False
+
+    for name, job in workflow["jobs"].items():
+        assert "timeout-minutes" in job, f"job {name} has no timeout"
+        assert "permissions" in job, f"job {name} has no permissions of its own"
+        for step in job.get("steps", []):
+            if "uses" in step:
+                assert PINNED_ACTION.match(step["uses"]), f"{step['uses']} is not pinned to a commit SHA"
+
+
+def test_site_workflow_deploys_pages() -> None:
+    workflow = load_workflow(REPO_ROOT / ".github/workflows/site.yml")
+
+    assert set(workflow["on"]) >= {"push", "pull_request"}
+    assert workflow["on"]["push"]["branches"] == ["main"]
+
+    jobs = workflow["jobs"]
+    assert jobs["test"]["permissions"] == {"contents": "read"}
+    assert jobs["build"]["permissions"] == {"contents": "read"}
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert set(jobs["deploy"]["needs"]) == {"test", "build"}
+    uses = [step.get("uses", "") for job in jobs.values() for step in job["steps"]]
+    assert any(action.startswith("actions/upload-pages-artifact@") for action in uses)
+    assert any(action.startswith("actions/deploy-pages@") for action in uses)
+
+
+def test_ci_runs_readme_test_command() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in readme
+    assert "make test" in ci.splitlines()[-1]

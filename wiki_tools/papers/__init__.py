@@ -1,0 +1,1 @@
+"""BibTeX and arXiv handling for the wiki. Nothing in this package imports MkDocs."""

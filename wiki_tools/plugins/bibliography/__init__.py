@@ -1,0 +1,1 @@
+"""The `wiki/bibliography` MkDocs plugin: the hit-list page generated from `papers.bib`."""
