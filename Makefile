@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Material 9.8 prints a notice about MkDocs 2 on every build. The project pins MkDocs 1.x on purpose.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test serve install install-test clean
+.PHONY: site test serve install install-test chromium clean
 
 site: install
 	$(BIN)/mkdocs build --strict
@@ -15,7 +15,7 @@ site: install
 serve: install
 	$(BIN)/mkdocs serve
 
-test: install-test
+test: install-test chromium
 	$(BIN)/python -m pytest
 
 install: $(VENV)/.installed node_modules/.package-lock.json
@@ -33,6 +33,12 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[demos,test]'
 	touch $(VENV)/.installed $@
+
+# The browser tests drive Debian's Chromium at /usr/bin/chromium, never a browser that Playwright downloads.
+chromium:
+	@test -x /usr/bin/chromium || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
