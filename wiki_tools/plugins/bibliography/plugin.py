@@ -24,7 +24,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import AnchorLink
-from mkdocs.utils import get_relative_url
+from mkdocs.utils import get_relative_url as _get_relative_url
 
 from ...papers.catalog import Catalog, load_catalog
 from ...papers.citations import CitationGroup, find_citations, replace_citations
@@ -51,6 +51,14 @@ TITLE_TOKEN = "WikiPaperTitleToken"
 HEAD_TOKEN = "<!--wiki-paper-head-->"
 TAIL_TOKEN = "<!--wiki-paper-tail-->"
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def get_relative_url(url: str, other: str) -> str:
+    """Return `url` relative to page URL `other`, keeping the trailing slash of a folder URL."""
+    relative = _get_relative_url(url, other)
+    if (url == "" or url.endswith("/")) and not relative.endswith("/"):
+        relative += "/"
+    return relative
 
 
 def paper_slug(key: str) -> str:
@@ -146,7 +154,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             self._attach_toc(page, [AnchorLink(self.config.references_title, "references", 2)])
         return html
 
-    # Runs last, so that the captured shell already holds what other plugins add to a page.
+    # Runs last, so that the captured shell already contains what other plugins add to a page.
     @event_priority(-100)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         """Keep the template page's HTML as the paper-page shell, and fill in the notes pages."""
@@ -265,7 +273,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
                 counts = self.cited_on[key].setdefault(page.file.src_uri, [page, 0])
                 counts[1] += 1
             hrefs = {key: self._paper_href(key, page.url) for key in group.keys}
-            return render_citation_group(group, entries, hrefs, {})
+            abstracts = {key: self._abstract(key) for key in group.keys}
+            return render_citation_group(group, entries, hrefs, abstracts)
 
         if "[" not in markdown or "@" not in markdown:
             return markdown
@@ -285,6 +294,9 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             key,
             hint,
         )
+
+    def _abstract(self, key: str) -> str:
+        return self.catalog.entries[key].abstract
 
     def _paper_href(self, key: str, from_url: str) -> str:
         url = self.template_file.url.replace(TEMPLATE_NAME, self.slugs[key])
