@@ -284,3 +284,15 @@ def test_check_command_missing_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["-f", str(tmp_path / "nope.yml"), "check"])
     assert result.exit_code == 1
     assert "not found" in result.output
+
+
+def test_paper_pages_in_search_index(tmp_path: Path) -> None:
+    config = write_site(tmp_path, PAGES)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    index = json.loads((tmp_path / "site/search/search_index.json").read_text(encoding="utf-8"))
+    paper = [doc for doc in index["docs"] if doc["location"] == "papers/muller2020study/"]
+    assert len(paper) == 1
+    assert paper[0]["title"] == "A Study of BERT – and More"
+    assert "Hans Müller" in paper[0]["text"]
+    assert not [doc for doc in index["docs"] if "wiki-paper-template" in doc["location"]]

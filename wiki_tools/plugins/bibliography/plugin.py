@@ -168,6 +168,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         head, tail = render_paper_body(self.catalog.entries[key], self._paper_context(key, page.url))
         return output.replace(HEAD_TOKEN, head, 1).replace(TAIL_TOKEN, tail, 1)
 
+    # Runs before the search plugin writes its index, so that the paper pages can be added to it.
+    @event_priority(50)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write a page for every entry without a notes file, then drop the template page."""
         if self.shell is None or self.template_file is None:
@@ -194,6 +196,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         else:
             template_output.unlink(missing_ok=True)
         self._update_sitemap(site_dir, config, template_url, written)
+        self._add_to_search_index(config, written)
         log.info("Wrote %d paper pages", len(written))
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
@@ -339,6 +342,20 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     def _hit_list_url(self) -> str:
         uri = self.config.hit_list_uri
         return uri[: -len("index.md")] if uri.endswith("index.md") else uri.removesuffix(".md") + "/"
+
+    def _add_to_search_index(self, config: MkDocsConfig, urls: list[str]) -> None:
+        # NOTE: this relies on Material's search plugin keeping its entries in `search_index.entries`
+        # (true of Material 9.5 to 9.8). With another search plugin, paper pages are simply not indexed.
+        search = config.plugins.get("search") or config.plugins.get("material/search")
+        entries = getattr(getattr(search, "search_index", None), "entries", None)
+        if not isinstance(entries, list):
+            log.debug("No Material search index found, so paper pages are not searchable")
+            return
+        keys_by_url = {self.template_file.url.replace(TEMPLATE_NAME, slug): key for key, slug in self.slugs.items()}
+        for url in urls:
+            entry = self.catalog.entries[keys_by_url[url]]
+            text = " ".join(part for part in (entry.author_text, entry.venue, entry.year, self._abstract(entry.key)) if part)
+            entries.append({"location": url, "title": entry.title, "text": escape(text)})
 
     @staticmethod
     def _attach_toc(page: Page, links: list[AnchorLink]) -> None:
