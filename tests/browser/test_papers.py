@@ -1,0 +1,77 @@
+"""Citations and paper pages as a reader uses them: the hover card and the BibTeX copy button."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wiki_tools.papers.library import load_bibliography
+
+from ..conftest import REPO_ROOT
+from .conftest import Reader
+
+pytestmark = pytest.mark.browser
+
+LORA_PAGE = "tuning/lora/"
+LORA_KEY = "hu2021lora"
+
+
+@pytest.fixture(scope="module")
+def lora_paper_title() -> str:
+    """The title of the LoRA paper as the site shows it, from papers.bib."""
+    bibliography = load_bibliography(REPO_ROOT / "papers.bib")
+    return next(paper.title for paper in bibliography if paper.key == LORA_KEY)
+
+
+def test_citation_hover_shows_title(reader: Reader, lora_paper_title: str) -> None:
+    page = reader.visit(LORA_PAGE)
+    citation = page.locator(f'article .wiki-cite[data-key="{LORA_KEY}"]').first
+    card = citation.get_by_role("tooltip")
+    assert card.is_hidden(), "the card shows before the reader points at the citation"
+
+    citation.get_by_role("link").hover()
+
+    card.wait_for(state="visible")
+    assert lora_paper_title in card.inner_text()
+
+
+# NOTE: the card opens to the right of its citation with a width of up to 26rem, so a citation near the
+# right edge of the text pushes it past the screen. Remove the mark once the card stays on screen.
+@pytest.mark.xfail(strict=True, reason="the hover card of a citation near the right edge overflows the screen")
+def test_citation_cards_stay_on_screen(reader: Reader) -> None:
+    page = reader.visit(LORA_PAGE)
+    width = page.viewport_size["width"]
+
+    for citation in page.locator("article .wiki-cite").all():
+        citation.get_by_role("link").hover()
+        card = citation.get_by_role("tooltip")
+        card.wait_for(state="visible")
+        box = card.bounding_box()
+        assert box["x"] >= 0, f"card of {citation.get_attribute('data-key')} starts left of the screen"
+        assert box["x"] + box["width"] <= width, f"card of {citation.get_attribute('data-key')} ends past the screen"
+
+
+def test_citation_link_opens_paper_page(reader: Reader, lora_paper_title: str) -> None:
+    page = reader.visit(LORA_PAGE)
+
+    page.locator(f'article .wiki-cite[data-key="{LORA_KEY}"] a').first.click()
+
+    page.wait_for_url(f"**/papers/{LORA_KEY}/")
+    # Material appends a ¶ permalink to the heading.
+    assert page.locator("article h1").inner_text().removesuffix("¶").strip() == lora_paper_title
+
+
+def test_bibtex_copy_button_copies(reader: Reader, site_url: str, built_site: Path) -> None:
+    reader.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url.rstrip("/"))
+    page = reader.visit(f"papers/{LORA_KEY}/")
+    record = page.locator("#bibtex + .highlight code")
+    expected = record.inner_text().strip()
+
+    page.locator("#bibtex + .highlight").hover()
+    page.locator("#bibtex + .highlight").get_by_role("button", name="Copy to clipboard").click()
+
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.strip() == expected
+    assert copied.startswith(f"@inproceedings{{{LORA_KEY},")
+    assert "Low-Rank Adaptation" in copied
