@@ -72,6 +72,8 @@ class BibEntrySpan:
 def scan_entries(text: str) -> list[BibEntrySpan]:
     """Find every entry in BibTeX `text` by matching braces, skipping `@comment`, `@string` and `@preamble`.
 
+    Like BibTeX, text outside entries is a comment, and `@comment` ends after its own name.
+
     Raises:
         BibWriteError: an entry's braces never close; the message names the entry and its line.
     """
@@ -82,13 +84,20 @@ def scan_entries(text: str) -> list[BibEntrySpan]:
         if match is None:
             return spans
         entry_type, opener = match.group(1), match.group(2)
+
+        # BibTeX, and pybtex after it, skip only the word `@comment` and go on reading, so an entry
+        # written inside a comment's braces still counts. Scanning on from the brace agrees with them.
+        if entry_type.lower() == "comment":
+            position = match.end()
+            continue
+
         end = _closing_index(text, match.end(), ")" if opener == "(" else "}")
         if end is None:
             line = text.count("\n", 0, match.start()) + 1
             raise BibWriteError(f"the @{entry_type} entry on line {line} has unbalanced braces; fix it first")
         position = end
 
-        if entry_type.lower() in ("comment", "string", "preamble"):
+        if entry_type.lower() in ("string", "preamble"):
             continue
         key = text[match.end() : end].split(",", 1)[0].strip()
         spans.append(BibEntrySpan(entry_type, key, match.start(), end, match.end()))

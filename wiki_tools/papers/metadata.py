@@ -330,7 +330,8 @@ def titles_differ(bib_title: str, arxiv_title: str) -> bool:
 
 
 def _comparable_title(title: str) -> str:
-    text = latex_to_text(title).replace("&", " and ")
+    # LaTeX treats a bare `&` as an alignment mark and drops it, so spell it out first.
+    text = latex_to_text(title.replace("\\&", " and ").replace("&", " and "))
     text = unicodedata.normalize("NFKD", text)
     text = "".join(character for character in text if not unicodedata.combining(character))
     return "".join(character for character in text.casefold() if character.isalnum())
