@@ -67,10 +67,27 @@ class _EchoHandler(logging.Handler):
 
 
 @contextmanager
-def _guarded(settings: PaperSettings) -> Iterator[None]:
-    """Hold the papers lock and turn the domain's errors into one-line command errors."""
+def _log_to_stderr() -> Iterator[None]:
+    """Show the package's log records for the length of one command, without a handler left behind."""
+    package_log = logging.getLogger("wiki_tools.papers")
+    handler = _EchoHandler(level=logging.INFO)
+    previous_level, previous_propagate = package_log.level, package_log.propagate
+    package_log.addHandler(handler)
+    package_log.setLevel(logging.INFO)
+    package_log.propagate = False
     try:
-        with locked(settings.lock_path, timeout_seconds=LOCK_TIMEOUT_SECONDS):
+        yield
+    finally:
+        package_log.removeHandler(handler)
+        package_log.setLevel(previous_level)
+        package_log.propagate = previous_propagate
+
+
+@contextmanager
+def _guarded(settings: PaperSettings) -> Iterator[None]:
+    """Hold the papers lock, show log records, and turn the domain's errors into one-line command errors."""
+    try:
+        with locked(settings.lock_path, timeout_seconds=LOCK_TIMEOUT_SECONDS), _log_to_stderr():
             yield
     except (ArxivApiError, MetadataCacheError, LockBusyError) as error:
         raise click.ClickException(f"{error} No file was changed.") from None
@@ -87,11 +104,6 @@ def papers() -> None:
     Both commands contact the arXiv API (WIKI_ARXIV_API_URL or the 'arxiv_api_url' option of
     wiki/bibliography selects it). The site build itself only reads the cache.
     """
-    package_log = logging.getLogger("wiki_tools.papers")
-    if not any(isinstance(handler, _EchoHandler) for handler in package_log.handlers):
-        package_log.addHandler(_EchoHandler(level=logging.INFO))
-        package_log.setLevel(logging.INFO)
-        package_log.propagate = False
 
 
 @papers.command("add")
