@@ -142,8 +142,8 @@ def _make_handler(server: ArxivTestServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def arxiv_server() -> Iterator[ArxivTestServer]:
+@pytest.fixture(name="arxiv_server")
+def arxiv_server_fixture() -> Iterator[ArxivTestServer]:
     """A fresh server per test, so that request counts and scripted answers never leak between tests."""
     server = ArxivTestServer().start()
     yield server

@@ -120,7 +120,13 @@ def test_append_preserves_existing_bytes(tmp_path: Path) -> None:
     assert after.endswith(b"}\n")
     bibliography = parse_bibliography(after.decode("utf-8"), path)
     assert bibliography.problems == []
-    assert list(bibliography.papers) == ["fake", "Vaswani2017Attention", "lora:2021", "müller2020", "vaswani2017attentiona"]
+    assert list(bibliography.papers) == [
+        "fake",
+        "Vaswani2017Attention",
+        "lora:2021",
+        "müller2020",
+        "vaswani2017attentiona",
+    ]
 
 
 def test_append_keeps_windows_line_endings(tmp_path: Path) -> None:
@@ -128,7 +134,9 @@ def test_append_keeps_windows_line_endings(tmp_path: Path) -> None:
     before = ODD_BIB.read_bytes().replace(b"\n", b"\r\n") + b"\r\n"
     path.write_bytes(before)
 
-    append_entries(path, [format_entry("a", make_record(), "2026-12-04"), format_entry("b", make_record(), "2026-12-04")])
+    append_entries(
+        path, [format_entry("a", make_record(), "2026-12-04"), format_entry("b", make_record(), "2026-12-04")]
+    )
 
     added = path.read_bytes()[len(before) :]
     assert path.read_bytes().startswith(before)

@@ -15,7 +15,7 @@ from wiki_tools.papers.library import load_bibliography
 from wiki_tools.papers.metadata import load_metadata
 from wiki_tools.plugins.bibliography.config import BibliographyConfig
 
-from .arxiv_server import FIXTURES, ArxivTestServer, arxiv_server  # noqa: F401 (pytest fixture)
+from .arxiv_server import FIXTURES, ArxivTestServer, arxiv_server_fixture  # noqa: F401 (pytest fixture)
 from .conftest import REPO_ROOT, run_mkdocs_build
 from .test_arxiv_client import closed_port
 
@@ -282,7 +282,9 @@ def test_refresh_malformed_response_keeps_files(tmp_path: Path, arxiv_server: Ar
 
 
 def test_refresh_warns_on_title_mismatch(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
-    config = make_wiki(tmp_path, arxiv_server.url, SMALL_BIB.replace("Attention Is All You Need", "Deep Residual Learning"))
+    config = make_wiki(
+        tmp_path, arxiv_server.url, SMALL_BIB.replace("Attention Is All You Need", "Deep Residual Learning")
+    )
     result = run(config, "refresh")
     assert result.exit_code == 0
     assert "the title of 'vaswani2017attention' differs from arXiv's" in result.stderr
@@ -317,5 +319,12 @@ def test_strict_build_accepts_arxiv_options(tmp_path: Path, arxiv_server: ArxivT
 
 def test_readme_documents_commands() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    for text in ("wiki-tools papers add", "wiki-tools papers refresh", "--stale", "--prune", "--update-bib", API_URL_VARIABLE):
+    for text in (
+        "wiki-tools papers add",
+        "wiki-tools papers refresh",
+        "--stale",
+        "--prune",
+        "--update-bib",
+        API_URL_VARIABLE,
+    ):
         assert text in readme

@@ -17,7 +17,7 @@ from wiki_tools.papers.arxiv_client import (
     resolve_api_url,
 )
 
-from .arxiv_server import FIXTURES, ArxivTestServer, arxiv_server  # noqa: F401 (pytest fixture)
+from .arxiv_server import FIXTURES, ArxivTestServer, arxiv_server_fixture  # noqa: F401 (pytest fixture)
 
 FAST_DELAY_SECONDS = 0.01
 
@@ -43,7 +43,9 @@ def test_fetch_one_paper_fills_record(arxiv_server: ArxivTestServer) -> None:
     record = result.records["1706.03762"]
     assert record.title == "Attention Is All You Need"
     assert record.authors == ["Ashish Vaswani", "Noam Shazeer", "Łukasz Kaiser"]
-    assert record.abstract.startswith("The dominant sequence transduction models are based on complex recurrent or convolutional")
+    assert record.abstract.startswith(
+        "The dominant sequence transduction models are based on complex recurrent or convolutional"
+    )
     assert "&" in record.abstract
     assert record.primary_category == "cs.CL"
     assert record.categories == ["cs.CL", "cs.LG"]
@@ -65,7 +67,10 @@ def test_fetch_old_style_format(arxiv_server: ArxivTestServer) -> None:
 
     old = result.records["hep-th/9901001"]
     assert old.title == "A Toy Model of Strings on a Circle with Two Boundaries"
-    assert old.abstract == "We study a toy model of closed strings on a circle and compute its partition function in closed form."
+    assert (
+        old.abstract
+        == "We study a toy model of closed strings on a circle and compute its partition function in closed form."
+    )
     assert old.doi == "10.1016/S0550-3213(99)00001-1"
     assert old.journal_ref == "Nucl.Phys. B550 (1999) 1-20"
     assert old.version == 3
@@ -105,7 +110,9 @@ def test_batching_250_ids_takes_3_requests(arxiv_server: ArxivTestServer, capsys
     assert "<00:00" in progress  # tqdm's time-left field
 
 
-def test_single_request_draws_no_progress_bar(arxiv_server: ArxivTestServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_single_request_draws_no_progress_bar(
+    arxiv_server: ArxivTestServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     make_client(arxiv_server).fetch(["1706.03762"])
     assert "Fetching from arXiv" not in capsys.readouterr().err
 
@@ -117,7 +124,7 @@ def test_requests_spaced_by_delay(arxiv_server: ArxivTestServer) -> None:
 
     arrivals = [request.arrived_at for request in arxiv_server.requests]
     assert len(arrivals) == 3
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
     assert all(gap >= delay_seconds for gap in gaps), gaps
 
 
@@ -180,7 +187,7 @@ def test_retries_back_off_exponentially(arxiv_server: ArxivTestServer) -> None:
         make_client(arxiv_server, delay_seconds=delay_seconds).fetch(["1706.03762"])
 
     arrivals = [request.arrived_at for request in arxiv_server.requests]
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
     assert gaps[0] >= delay_seconds
     assert gaps[1] >= 2 * delay_seconds
 
@@ -221,7 +228,9 @@ def test_html_page_is_malformed(arxiv_server: ArxivTestServer) -> None:
         make_client(arxiv_server).fetch(["1706.03762"])
 
 
-def test_incomplete_entry_restates_package_warning(arxiv_server: ArxivTestServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_incomplete_entry_restates_package_warning(
+    arxiv_server: ArxivTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
     arxiv_server.script(fixture="incomplete_entry.xml")
     with caplog.at_level(logging.DEBUG), pytest.raises(MalformedResponseError) as caught:
         make_client(arxiv_server).fetch(["1706.03762"])

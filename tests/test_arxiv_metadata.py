@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from wiki_tools.papers.metadata import (
     titles_differ,
 )
 
-NOW = datetime(2026, 12, 4, 20, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)
 
 
 def make_record(arxiv_id: str = "1706.03762", **changes: object) -> ArxivRecord:
@@ -181,10 +181,16 @@ def test_diff_of_equal_caches_is_empty() -> None:
 @pytest.mark.parametrize(
     ("bib_title", "arxiv_title"),
     [
-        ("{BERT}: Pre-training of Deep Bidirectional Transformers", "BERT: Pre-Training of Deep Bidirectional Transformers"),
+        (
+            "{BERT}: Pre-training of Deep Bidirectional Transformers",
+            "BERT: Pre-Training of Deep Bidirectional Transformers",
+        ),
         ("Attention is all you need", "Attention Is All You Need."),
-        ("Retrieval-Augmented Generation for Knowledge-Intensive {NLP} Tasks", "Retrieval-Augmented Generation for Knowledge-Intensive NLP Tasks"),
-        ("Analyse de M{\\\"u}ller", "Analyse de Müller"),
+        (
+            "Retrieval-Augmented Generation for Knowledge-Intensive {NLP} Tasks",
+            "Retrieval-Augmented Generation for Knowledge-Intensive NLP Tasks",
+        ),
+        ('Analyse de M{\\"u}ller', "Analyse de Müller"),
         ("Pre-training  and\nFine-tuning", "Pretraining & Fine-Tuning"),
     ],
 )

@@ -92,7 +92,9 @@ def _guarded(settings: PaperSettings) -> Iterator[None]:
     except (ArxivApiError, MetadataCacheError, LockBusyError) as error:
         raise click.ClickException(f"{error} No file was changed.") from None
     except BibWriteError as error:
-        raise click.ClickException(f"Cannot change {settings.show(settings.bib_path)}: {error}. No file was changed.") from None
+        raise click.ClickException(
+            f"Cannot change {settings.show(settings.bib_path)}: {error}. No file was changed."
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"Cannot read or write {settings.show(settings.bib_path)}: {error}") from None
 
@@ -128,9 +130,19 @@ def add(site: SiteContext, identifiers: tuple[str, ...]) -> None:
 
 
 @papers.command("refresh")
-@click.option("--stale", "stale_days", type=click.FloatRange(min=0), metavar="DAYS", help="Fetch only papers whose cached record is missing or older than DAYS days.")
+@click.option(
+    "--stale",
+    "stale_days",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    help="Fetch only papers whose cached record is missing or older than DAYS days.",
+)
 @click.option("--prune", is_flag=True, help="Remove cached records of papers that are no longer in the bibliography.")
-@click.option("--update-bib", is_flag=True, help="Write the journal reference and DOI that arXiv lists into entries that lack them.")
+@click.option(
+    "--update-bib",
+    is_flag=True,
+    help="Write the journal reference and DOI that arXiv lists into entries that lack them.",
+)
 @pass_site
 def refresh(site: SiteContext, stale_days: float | None, prune: bool, update_bib: bool) -> None:
     """Fetch arXiv metadata for every entry with an eprint and rewrite the metadata cache.
@@ -162,7 +174,7 @@ def _print_add_report(report: AddReport, settings: PaperSettings) -> None:
     bib = settings.show(settings.bib_path)
     if report.added:
         click.echo(f"Added {_count(len(report.added), 'paper')} to {bib}:")
-        for raw, key, record in report.added:
+        for _raw, key, record in report.added:
             click.echo(f"  {key}  {record.title} (arXiv:{record.arxiv_id}v{record.version})")
         click.echo("Give each new entry a 'keywords' field: its first keyword is its topic on the hit list.")
     for raw, key in report.already_present:
@@ -207,7 +219,9 @@ def _print_refresh_report(report: RefreshReport, settings: PaperSettings) -> Non
     if report.pruned:
         click.echo(f"Pruned {_count(len(report.pruned), 'record')}: {', '.join(report.pruned)}")
 
-    _print_failures(report.invalid_eprints, [f"{arxiv_id} ({keys})" for arxiv_id, keys in report.not_found], report.rejected)
+    _print_failures(
+        report.invalid_eprints, [f"{arxiv_id} ({keys})" for arxiv_id, keys in report.not_found], report.rejected
+    )
     for action in report.skipped_actions:
         click.echo(f"Error: skipped {action}.", err=True)
     if report.fetched or report.pruned:

@@ -26,12 +26,13 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import arxiv
 import requests
-from arxiv._feed import ParsedFeed, parse as parse_arxiv_feed
+from arxiv._feed import ParsedFeed
+from arxiv._feed import parse as parse_arxiv_feed
 from lxml import etree
 from tqdm import tqdm
 
@@ -215,7 +216,9 @@ class ArxivClient(arxiv.Client):
                 f"which ask for at least {DEFAULT_DELAY_SECONDS:g} s. Lower it only for a mirror or a local server."
             )
         if max_retries < 0 or timeout_seconds <= 0:
-            raise ValueError(f"Expected max_retries >= 0 and timeout_seconds > 0, got {max_retries} and {timeout_seconds:g}.")
+            raise ValueError(
+                f"Expected max_retries >= 0 and timeout_seconds > 0, got {max_retries} and {timeout_seconds:g}."
+            )
         super().__init__(page_size=MAX_IDS_PER_REQUEST, delay_seconds=delay_seconds, num_retries=max_retries)
         self.api_url = api_url
         self.timeout_seconds = timeout_seconds
@@ -238,7 +241,9 @@ class ArxivClient(arxiv.Client):
             MalformedResponseError: a response was not a well-formed arXiv feed.
         """
         unique_ids = list(dict.fromkeys(arxiv_ids))
-        batches = [unique_ids[start : start + MAX_IDS_PER_REQUEST] for start in range(0, len(unique_ids), MAX_IDS_PER_REQUEST)]
+        batches = [
+            unique_ids[start : start + MAX_IDS_PER_REQUEST] for start in range(0, len(unique_ids), MAX_IDS_PER_REQUEST)
+        ]
         result = FetchResult()
 
         progress = tqdm(
@@ -287,13 +292,17 @@ class ArxivClient(arxiv.Client):
     def _request_records(self, arxiv_ids: list[str]) -> dict[str, ArxivRecord]:
         search = arxiv.Search(id_list=arxiv_ids, max_results=len(arxiv_ids))
         url = self._format_url(search, 0, self.page_size)
-        fetched_at = format_timestamp(datetime.now(timezone.utc))
+        fetched_at = format_timestamp(datetime.now(UTC))
 
         records: dict[str, ArxivRecord] = {}
         for item in self.results(search):
             record = record_from_result(item, fetched_at, url)
             if record.arxiv_id not in arxiv_ids:
-                log.warning("arXiv returned %s, which the %s did not ask for; ignoring it.", record.arxiv_id, _describe_request(url))
+                log.warning(
+                    "arXiv returned %s, which the %s did not ask for; ignoring it.",
+                    record.arxiv_id,
+                    _describe_request(url),
+                )
                 continue
             records[record.arxiv_id] = record
         return records

@@ -237,9 +237,11 @@ def _first_meaningful_word(title: str) -> str:
 
 def _to_ascii(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_ASCII_LETTERS))
-    return "".join(character for character in decomposed if not unicodedata.combining(character)).encode(
-        "ascii", "ignore"
-    ).decode("ascii")
+    return (
+        "".join(character for character in decomposed if not unicodedata.combining(character))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
 
 
 # ---- Formatting new entries ----
@@ -286,7 +288,10 @@ def _format_author(name: str) -> str:
 
 
 def _split_name(name: str) -> tuple[str, str, str]:
-    """Split `Laurens van der Maaten` into (`Laurens`, `van der Maaten`, ``), keeping lower-case particles with the last name."""
+    """Split a name into (first, last, suffix), keeping lower-case particles with the last name.
+
+    `Laurens van der Maaten` gives (`Laurens`, `van der Maaten`, ``).
+    """
     tokens = name.split()
     suffix = ""
     if len(tokens) > 2 and tokens[-1].lower().rstrip(",") in _NAME_SUFFIXES:
@@ -322,7 +327,9 @@ def _protect_capitals(title: str) -> str:
     parts = title.split("$")
     # Even-numbered parts are outside math; math stays untouched.
     for index in range(0, len(parts), 2):
-        parts[index] = re.sub(r"(?<![\\{\w])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w}])", _brace_if_mixed, parts[index])
+        parts[index] = re.sub(
+            r"(?<![\\{\w])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?![\w}])", _brace_if_mixed, parts[index]
+        )
     return "$".join(parts)
 
 

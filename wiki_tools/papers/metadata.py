@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +207,9 @@ def load_metadata(path: str | Path) -> dict[str, ArxivRecord]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise MetadataCacheError(path, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+        raise MetadataCacheError(
+            path, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
 
     if not isinstance(data, dict) or not isinstance(data.get("papers"), dict):
         raise MetadataCacheError(path, "expected a JSON object with a 'papers' object")
@@ -251,7 +253,7 @@ def select_stale(
     now: datetime | None = None,
 ) -> list[str]:
     """Return the identifiers whose record is missing or was fetched more than `max_age_days` days ago."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=max_age_days)
     stale = []
     for arxiv_id in arxiv_ids:
@@ -342,9 +344,9 @@ def _comparable_title(title: str) -> str:
 
 def format_timestamp(moment: datetime) -> str:
     """Format a moment as `2023-08-02T17:54:12Z`, the form used throughout the cache."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_timestamp(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
