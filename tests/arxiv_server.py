@@ -2,7 +2,8 @@
 
 By default it answers `id_list` queries as arXiv does: one entry per known identifier, taken from
 `papers/<id>.xml` (or an earlier folder in `paper_dirs`), nothing for unknown ones, and HTTP 400
-with an error entry for identifiers listed in `rejected_ids`. Identifiers that start with one of
+with an error entry for identifiers listed in `rejected_ids` (naming the identifier) or in
+`rejected_unnamed_ids` (naming none). Identifiers that start with one of
 `synthetic_prefixes` get an entry made from `entry_template.xml`. A test can queue scripted
 answers (status, fixture, delay) that take precedence over the default, one per request.
 """
@@ -49,6 +50,7 @@ class ArxivTestServer:
     def __init__(self) -> None:
         self.paper_dirs: list[Path] = [FIXTURES / "papers"]
         self.rejected_ids: set[str] = set()
+        self.rejected_unnamed_ids: set[str] = set()
         self.synthetic_prefixes: tuple[str, ...] = ()
         self.scripted: list[ScriptedAnswer] = []
         self.requests: list[ReceivedRequest] = []
@@ -84,10 +86,13 @@ class ArxivTestServer:
             if self.scripted:
                 return self.scripted.pop(0)
 
+        template = Template((FIXTURES / "error_incorrect_id.xml").read_text(encoding="utf-8"))
         rejected = [identifier for identifier in ids if identifier in self.rejected_ids]
         if rejected:
-            template = Template((FIXTURES / "error_incorrect_id.xml").read_text(encoding="utf-8"))
             return ScriptedAnswer(400, template.substitute(arxiv_id=rejected[0]).encode("utf-8"))
+        if any(identifier in self.rejected_unnamed_ids for identifier in ids):
+            # An error entry that names no identifier of the request, so the client must find the culprit itself.
+            return ScriptedAnswer(400, template.substitute(arxiv_id="id_list").encode("utf-8"))
         return ScriptedAnswer(200, self._feed_for(ids))
 
     def _feed_for(self, ids: list[str]) -> bytes:

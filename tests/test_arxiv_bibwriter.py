@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -186,3 +187,19 @@ def test_set_fields_without_trailing_comma() -> None:
 def test_set_fields_unknown_key() -> None:
     with pytest.raises(BibWriteError, match="'nokey'"):
         set_entry_fields("@misc{a, title={T}}", "nokey", {"doi": "x"})
+
+
+def test_interrupted_append_keeps_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "papers.bib"
+    shutil.copyfile(ODD_BIB, path)
+
+    # Fail after the new content is in the temporary file but before it replaces papers.bib.
+    def interrupted_fsync(descriptor: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted_fsync)
+    with pytest.raises(KeyboardInterrupt):
+        append_entries(path, [format_entry("a", make_record(), "2026-12-04")])
+
+    assert path.read_bytes() == ODD_BIB.read_bytes()
+    assert [entry.name for entry in tmp_path.iterdir()] == ["papers.bib"]

@@ -165,6 +165,21 @@ def test_rejected_id_refetches_the_others(arxiv_server: ArxivTestServer) -> None
     assert arxiv_server.requests[1].ids == ["1706.03762", "1810.04805"]
 
 
+def test_unnamed_rejection_isolates_culprit(arxiv_server: ArxivTestServer) -> None:
+    arxiv_server.rejected_unnamed_ids = {"0802.9999"}
+    result = make_client(arxiv_server).fetch(["1706.03762", "1810.04805", "0802.9999", "math/0309136"])
+
+    assert list(result.rejected) == ["0802.9999"]
+    assert sorted(result.records) == ["1706.03762", "1810.04805", "math/0309136"]
+    assert [request.ids for request in arxiv_server.requests] == [
+        ["1706.03762", "1810.04805", "0802.9999", "math/0309136"],
+        ["1706.03762", "1810.04805"],
+        ["0802.9999", "math/0309136"],
+        ["0802.9999"],
+        ["math/0309136"],
+    ]
+
+
 # ---- Retries and faults ----
 
 

@@ -31,7 +31,7 @@ class PaperSettings:
     client: ArxivClient
 
     def show(self, path: Path) -> str:
-        """A path relative to the wiki's folder, as the editor knows it."""
+        """Return `path` relative to the wiki's folder, the form editors use."""
         try:
             return str(path.relative_to(self.root))
         except ValueError:
@@ -96,7 +96,7 @@ def _guarded(settings: PaperSettings) -> Iterator[None]:
             f"Cannot change {settings.show(settings.bib_path)}: {error}. No file was changed."
         ) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"Cannot read or write {settings.show(settings.bib_path)}: {error}") from None
+        raise click.ClickException(f"Cannot read or write a file of the wiki: {error}") from None
 
 
 @click.group()

@@ -7,7 +7,7 @@ this module decides how requests behave:
 * up to 100 identifiers go into one request (`id_list`), so 250 papers take 3 requests;
 * at least `delay_seconds` (3 s by default, as arXiv's terms of use ask) pass between the end of
   one response and the next request;
-* timeouts, failed connections, HTTP 429 and 5xx answers are retried with exponential backoff;
+* timeouts, failed connections, HTTP 429 and 5xx responses are retried with exponential backoff;
 * a response that is not a well-formed arXiv Atom feed raises `MalformedResponseError`, and an
   identifier that arXiv rejects (HTTP 400 with an error entry) is reported by name while the
   other identifiers of its batch are fetched again without it.
@@ -64,7 +64,7 @@ DEFAULT_DELAY_SECONDS = 3.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_RETRIES = 3
 MAX_RETRY_AFTER_SECONDS = 60.0
-"""Upper bound on a server's `Retry-After`, so that one answer cannot stall a refresh for hours."""
+"""Upper bound on a server's `Retry-After`, so that one response cannot stall a refresh for hours."""
 
 _NAMESPACES = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -113,7 +113,7 @@ class ArxivResponseError(ArxivApiError):
 
 
 class ArxivRejectedError(ArxivApiError):
-    """Raised when arXiv answers with an error entry, which it sends for a malformed identifier."""
+    """Raised when arXiv responds with an error entry, which it sends for a malformed identifier."""
 
     def __init__(self, url: str, status: int, reasons: list[str]) -> None:
         reason = "; ".join(reasons) or f"HTTP {status}"
@@ -143,8 +143,8 @@ def _describe_request(url: str) -> str:
     ids = [identifier for identifier in id_list.split(",") if identifier]
     if not ids:
         return f"request to {endpoint}"
-    shown = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
-    return f"request to {endpoint} for {len(ids)} id{'s' if len(ids) != 1 else ''} ({shown})"
+    first_ids = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+    return f"request to {endpoint} for {len(ids)} id{'s' if len(ids) != 1 else ''} ({first_ids})"
 
 
 # ---- Configuration ----
@@ -174,7 +174,7 @@ def resolve_api_url(configured: str, environ: Mapping[str, str] | None = None) -
 
 @dataclass
 class FetchResult:
-    """What a fetch returned, identifier by identifier."""
+    """Records and failures of one fetch, by identifier."""
 
     records: dict[str, ArxivRecord] = field(default_factory=dict)
     """Fetched records keyed by identifier without version."""
@@ -193,11 +193,15 @@ class ArxivClient(arxiv.Client):
     Args:
         api_url: The query endpoint, `https://export.arxiv.org/api/query` unless a mirror is used.
         delay_seconds: Minimum pause between the end of one response and the next request.
-            arXiv asks for at least 3 s; tests against a local server lower it.
+            arXiv's terms of use require at least 3 s. Tests against a local server lower it.
         timeout_seconds: Time to wait for a connection and for each read before a try fails.
         max_retries: Extra tries of a request after a timeout, a failed connection or HTTP 429/5xx.
             The n-th retry waits `delay_seconds * 2 ** (n - 1)` or the server's `Retry-After`.
         show_progress: Draw a progress bar on stderr when a fetch needs more than one request.
+
+    Raises:
+        ValueError: `delay_seconds` is below 3 s for an arxiv.org host, `max_retries` is negative
+            or `timeout_seconds` is not positive.
     """
 
     def __init__(

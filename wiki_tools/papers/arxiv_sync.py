@@ -106,7 +106,7 @@ def add_papers(
     The new records also go into the metadata cache, so the next build shows their abstracts.
 
     Raises:
-        ArxivApiError: the API could not be reached or answered badly; no file was changed.
+        ArxivApiError: the API could not be reached or sent an invalid response, so no file was changed.
         MetadataCacheError: the cache file is unreadable; no file was changed.
         BibWriteError: `papers.bib` has an entry whose braces never close; no file was changed.
         OSError, UnicodeDecodeError: `papers.bib` cannot be read as UTF-8.
@@ -117,30 +117,30 @@ def add_papers(
     present = arxiv_ids_in_bib(text)
 
     # Resolve every input first, so that bad ones are reported while the good ones still proceed.
-    wanted: dict[str, str] = {}
+    requested: dict[str, str] = {}
     for raw in inputs:
         try:
             identifier = parse_arxiv_id(raw)
         except InvalidArxivIdError as error:
             report.invalid.append(str(error))
             continue
-        if identifier.base in wanted:
+        if identifier.base in requested:
             report.repeated.append(raw)
         elif identifier.base in present:
             report.already_present.append((raw, present[identifier.base]))
         else:
-            wanted[identifier.base] = raw
+            requested[identifier.base] = raw
 
-    result = client.fetch(list(wanted))
+    result = client.fetch(list(requested))
     report.requests = client.request_count
-    report.not_found = [wanted[arxiv_id] for arxiv_id in result.not_found]
-    report.rejected = [(wanted[arxiv_id], reason) for arxiv_id, reason in result.rejected.items()]
+    report.not_found = [requested[arxiv_id] for arxiv_id in result.not_found]
+    report.rejected = [(requested[arxiv_id], reason) for arxiv_id, reason in result.rejected.items()]
 
     # Keys are chosen in input order, each one avoiding the file's keys and those chosen before it.
     taken = {span.key for span in scan_entries(text)}
     added_on = (today or date.today()).isoformat()
     entries = []
-    for arxiv_id, raw in wanted.items():
+    for arxiv_id, raw in requested.items():
         record = result.records.get(arxiv_id)
         if record is None:
             continue
@@ -173,11 +173,11 @@ def refresh_papers(
     Args:
         stale_days: Fetch only papers whose record is missing or older than this many days.
         prune: Drop cached records that no entry of the bibliography uses.
-        update_bib: Write a journal reference and DOI that arXiv knows into entries that lack them.
+        update_bib: Write arXiv's journal reference and DOI into entries that lack them.
         now: The current time, for the `stale_days` cut-off.
 
     Raises:
-        ArxivApiError: the API could not be reached or answered badly; no file was changed.
+        ArxivApiError: the API could not be reached or sent an invalid response, so no file was changed.
         MetadataCacheError: the cache file is unreadable; no file was changed.
     """
     report = RefreshReport()

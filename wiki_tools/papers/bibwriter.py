@@ -56,7 +56,7 @@ class BibWriteError(ValueError):
 
 @dataclass(frozen=True)
 class BibEntrySpan:
-    """Where one entry sits in the file's text: `text[start:end]` is `@type{key, ... }`."""
+    """Position of one entry in the file's text: `text[start:end]` is `@type{key, ... }`."""
 
     entry_type: str
     key: str
@@ -364,7 +364,7 @@ def append_entries(path: Path, entries: list[str]) -> None:
 def set_entry_fields(text: str, key: str, values: Mapping[str, str], entry_type: str | None = None) -> str:
     """Return `text` with fields of the entry `key` set to `values`, changing no byte outside that entry.
 
-    An existing field gets its value replaced in place; a missing one is added after the last field
+    An existing field gets its value replaced in place. A missing one is added after the last field,
     with the indentation and `=` alignment of the entry's first field. `entry_type` replaces the
     type word (`misc` to `article`, say) when given.
 

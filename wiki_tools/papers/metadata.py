@@ -87,7 +87,7 @@ class ArxivRecord:
     """The authors' comment, such as `15 pages, 5 figures`."""
     pdf_url: str | None
     withdrawn: bool
-    """True when the comment or abstract says the paper has been withdrawn."""
+    """True when the comment or abstract states that the paper has been withdrawn."""
     fetched_at: str
     """When this record was fetched, as an ISO 8601 UTC timestamp."""
 
@@ -124,7 +124,7 @@ class ArxivRecord:
         return _parse_timestamp(self.fetched_at)
 
     def to_json(self) -> dict[str, Any]:
-        """The record as a JSON object, without the identifier, which is the object's key in the file."""
+        """Convert the record to a JSON object without the identifier, which is the object's key in the file."""
         data = asdict(self)
         del data["arxiv_id"]
         return data
@@ -176,7 +176,7 @@ def is_withdrawn(comment: str | None, abstract: str) -> bool:
     """Tell whether arXiv marks a paper as withdrawn.
 
     The API has no withdrawn flag. A withdrawal is a new version whose comment, and often its
-    abstract, says so: "This paper has been withdrawn by the author due to an error in Lemma 2".
+    abstract, states it: "This paper has been withdrawn by the author due to an error in Lemma 2".
     """
     # NOTE: any comment with the word "withdrawn" counts, so "an earlier claim was withdrawn" is a false positive.
     if comment and _WITHDRAWN.search(comment):
@@ -239,7 +239,7 @@ def dump_metadata(records: Mapping[str, ArxivRecord]) -> str:
 
 
 def save_metadata(path: str | Path, records: Mapping[str, ArxivRecord]) -> None:
-    """Write the cache atomically: a reader or an interrupted run sees the old file or the new one, never a mix."""
+    """Write the cache atomically, so a reader or an interrupted run finds the old file or the new one, never a mix."""
     atomic_write_text(path, dump_metadata(records))
 
 
@@ -278,7 +278,7 @@ def prune_metadata(
 
 @dataclass
 class DriftReport:
-    """What changed on arXiv between two versions of the cache, paper by paper."""
+    """Changes on arXiv between two versions of the cache, paper by paper."""
 
     new_versions: list[tuple[str, int | None, int | None]] = field(default_factory=list)
     """(identifier, old version, new version) for papers with a newer version."""
