@@ -17,6 +17,7 @@ from wiki_tools.papers.metadata import (
     dump_metadata,
     is_withdrawn,
     load_metadata,
+    lookup_record,
     prune_metadata,
     save_metadata,
     select_stale,
@@ -214,3 +215,11 @@ def test_withdrawn_detection() -> None:
     assert is_withdrawn(None, "This paper has been withdrawn due to a flaw in Lemma 2.")
     assert is_withdrawn(None, "Withdrawn.")
     assert not is_withdrawn("15 pages, 5 figures", "We study withdrawn loans in credit markets.")
+
+
+def test_lookup_normalises_eprint() -> None:
+    records = {"math/0309136": make_record("math/0309136"), "1706.03762": make_record()}
+    assert lookup_record(records, "math.GT/0309136") is records["math/0309136"]
+    assert lookup_record(records, "arXiv:1706.03762v5") is records["1706.03762"]
+    assert lookup_record(records, "not an id") is None
+    assert lookup_record(records, "2106.09685") is None

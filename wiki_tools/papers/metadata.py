@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage import atomic_write_text
+from .arxiv_ids import InvalidArxivIdError, parse_arxiv_id
 from .latex import latex_to_text
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "diff_metadata",
     "dump_metadata",
     "load_metadata",
+    "lookup_record",
     "prune_metadata",
     "save_metadata",
     "select_stale",
@@ -227,6 +229,19 @@ def load_metadata(path: str | Path) -> dict[str, ArxivRecord]:
         except ValueError as error:
             raise MetadataCacheError(path, f"invalid record for {arxiv_id!r}: {error}") from None
     return records
+
+
+def lookup_record(records: Mapping[str, ArxivRecord], eprint: str) -> ArxivRecord | None:
+    """Return the record for an `eprint` value in any form (`arXiv:1706.03762v5`, `math.GT/0309136`), or None.
+
+    The cache is keyed by the normalised identifier without version, so a raw `eprint` must be parsed
+    before the lookup: `math.GT/0309136` is stored as `math/0309136`.
+    """
+    try:
+        identifier = parse_arxiv_id(eprint)
+    except InvalidArxivIdError:
+        return None
+    return records.get(identifier.base)
 
 
 def dump_metadata(records: Mapping[str, ArxivRecord]) -> str:
