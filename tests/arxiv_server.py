@@ -93,9 +93,13 @@ class ArxivTestServer:
         if any(identifier in self.rejected_unnamed_ids for identifier in ids):
             # An error entry that names no identifier of the request, so the client must find the culprit itself.
             return ScriptedAnswer(400, template.substitute(arxiv_id="id_list").encode("utf-8"))
-        return ScriptedAnswer(200, self._feed_for(ids))
+        # Like arXiv, `start` and `max_results` page through the entries that the id list matches.
+        arguments = parse_qs(query)
+        start = int(arguments.get("start", ["0"])[0])
+        page_size = int(arguments.get("max_results", ["100"])[0])
+        return ScriptedAnswer(200, self._feed_for(ids, start, page_size))
 
-    def _feed_for(self, ids: list[str]) -> bytes:
+    def _feed_for(self, ids: list[str], start: int = 0, page_size: int = 100) -> bytes:
         entries = []
         entry_template = Template((FIXTURES / "entry_template.xml").read_text(encoding="utf-8"))
         for identifier in ids:
@@ -111,7 +115,8 @@ class ArxivTestServer:
                 entries.append(_entry_text(fixture))
 
         feed = Template((FIXTURES / "feed_template.xml").read_text(encoding="utf-8"))
-        text = feed.substitute(id_list=",".join(ids), total=len(entries), entries="\n".join(entries))
+        page = entries[start : start + page_size]
+        text = feed.substitute(id_list=",".join(ids), total=len(entries), entries="\n".join(page))
         return text.encode("utf-8")
 
 
