@@ -1,11 +1,11 @@
-"""A real HTTP server on 127.0.0.1 that answers arXiv API queries from the fixture files in `fixtures/arxiv/`.
+"""A real HTTP server on 127.0.0.1 that responds to arXiv API queries from the fixture files in `fixtures/arxiv/`.
 
-By default it answers `id_list` queries as arXiv does: one entry per known identifier, taken from
+By default it responds to `id_list` queries as arXiv does: one entry per known identifier, taken from
 `papers/<id>.xml` (or an earlier folder in `paper_dirs`), nothing for unknown ones, and HTTP 400
 with an error entry for identifiers listed in `rejected_ids` (naming the identifier) or in
 `rejected_unnamed_ids` (naming none). Identifiers that start with one of
 `synthetic_prefixes` get an entry made from `entry_template.xml`. A test can queue scripted
-answers (status, fixture, delay) that take precedence over the default, one per request.
+responses (status, fixture, delay) that take precedence over the default, one per request.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ _ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @dataclass
-class ScriptedAnswer:
-    """One answer that the server sends instead of the default, for the next request."""
+class ScriptedResponse:
+    """One response that the server sends instead of the default, for the next request."""
 
     status: int = 200
     body: bytes = b""
@@ -52,7 +52,7 @@ class ArxivTestServer:
         self.rejected_ids: set[str] = set()
         self.rejected_unnamed_ids: set[str] = set()
         self.synthetic_prefixes: tuple[str, ...] = ()
-        self.scripted: list[ScriptedAnswer] = []
+        self.scripted: list[ScriptedResponse] = []
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -74,12 +74,12 @@ class ArxivTestServer:
         self._httpd.server_close()
 
     def script(self, status: int = 200, fixture: str | None = None, delay_seconds: float = 0.0, **headers: str) -> None:
-        """Queue one answer: a status with a fixture file's bytes as body, sent after `delay_seconds`."""
+        """Queue one response: a status with a fixture file's bytes as body, sent after `delay_seconds`."""
         body = (FIXTURES / fixture).read_bytes() if fixture else b""
-        self.scripted.append(ScriptedAnswer(status, body, delay_seconds, headers))
+        self.scripted.append(ScriptedResponse(status, body, delay_seconds, headers))
 
-    def answer(self, path: str, query: str) -> ScriptedAnswer:
-        """Decide the answer to one request and record the request."""
+    def respond(self, path: str, query: str) -> ScriptedResponse:
+        """Decide the response to one request and record the request."""
         ids = [identifier for identifier in parse_qs(query).get("id_list", [""])[0].split(",") if identifier]
         with self._lock:
             self.requests.append(ReceivedRequest(path, ids, time.monotonic()))
@@ -89,15 +89,15 @@ class ArxivTestServer:
         template = Template((FIXTURES / "error_incorrect_id.xml").read_text(encoding="utf-8"))
         rejected = [identifier for identifier in ids if identifier in self.rejected_ids]
         if rejected:
-            return ScriptedAnswer(400, template.substitute(arxiv_id=rejected[0]).encode("utf-8"))
+            return ScriptedResponse(400, template.substitute(arxiv_id=rejected[0]).encode("utf-8"))
         if any(identifier in self.rejected_unnamed_ids for identifier in ids):
             # An error entry that names no identifier of the request, so the client must find the culprit itself.
-            return ScriptedAnswer(400, template.substitute(arxiv_id="id_list").encode("utf-8"))
+            return ScriptedResponse(400, template.substitute(arxiv_id="id_list").encode("utf-8"))
         # Like arXiv, `start` and `max_results` page through the entries that the id list matches.
         arguments = parse_qs(query)
         start = int(arguments.get("start", ["0"])[0])
         page_size = int(arguments.get("max_results", ["100"])[0])
-        return ScriptedAnswer(200, self._feed_for(ids, start, page_size))
+        return ScriptedResponse(200, self._feed_for(ids, start, page_size))
 
     def _feed_for(self, ids: list[str], start: int = 0, page_size: int = 100) -> bytes:
         entries = []
@@ -131,17 +131,17 @@ def _make_handler(server: ArxivTestServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
             parts = urlsplit(self.path)
-            answer = server.answer(parts.path, parts.query)
-            if answer.delay_seconds:
-                time.sleep(answer.delay_seconds)
+            response = server.respond(parts.path, parts.query)
+            if response.delay_seconds:
+                time.sleep(response.delay_seconds)
             try:
-                self.send_response(answer.status)
+                self.send_response(response.status)
                 self.send_header("Content-Type", "application/atom+xml; charset=UTF-8")
-                self.send_header("Content-Length", str(len(answer.body)))
-                for name, value in answer.headers.items():
+                self.send_header("Content-Length", str(len(response.body)))
+                for name, value in response.headers.items():
                     self.send_header(name.replace("_", "-"), value)
                 self.end_headers()
-                self.wfile.write(answer.body)
+                self.wfile.write(response.body)
             except (BrokenPipeError, ConnectionResetError):
                 # The client gave up after its timeout, which is what a slow-server test expects.
                 pass
@@ -154,7 +154,7 @@ def _make_handler(server: ArxivTestServer) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(name="arxiv_server")
 def arxiv_server_fixture() -> Iterator[ArxivTestServer]:
-    """A fresh server per test, so that request counts and scripted answers never leak between tests."""
+    """A fresh server per test, so that request counts and scripted responses never leak between tests."""
     server = ArxivTestServer().start()
     yield server
     server.stop()

@@ -297,7 +297,8 @@ def test_config_defaults() -> None:
     config = BibliographyConfig()
     config.load_dict({})
     errors, warnings = config.validate()
-    assert errors == [] and warnings == []
+    assert errors == []
+    assert warnings == []
     assert config.arxiv_api_url == "https://export.arxiv.org/api/query"
     assert config.arxiv_delay_seconds == 3.0
     assert config.metadata_file == "data/arxiv/metadata.json"
