@@ -149,6 +149,8 @@ def add_papers(
         entries.append(format_entry(key, record, added_on))
         report.added.append((raw, key, record))
 
+    # NOTE: the two files are replaced one after the other, so a crash between the writes leaves the
+    # new entries without cached metadata until the next `papers refresh`.
     append_entries(bib_path, entries)
     if result.records:
         save_metadata(metadata_path, {**cache, **result.records})

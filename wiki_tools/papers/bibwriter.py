@@ -311,6 +311,8 @@ def _escape_value(text: str) -> str:
 
     arXiv titles may contain TeX such as `$O(n)$`, which is kept as written.
     """
+    # NOTE: `_`, `^` and `~` outside math are kept too. BibTeX and pybtex accept them, but a LaTeX
+    # document that prints the field may not.
     text = " ".join(text.split())
     depth = 0
     for character in text:
