@@ -7,8 +7,9 @@ from pathlib import Path
 # How each generated kind of page is recognised in its HTML. A kind with no page is skipped by the tests.
 PAGE_MARKERS = {
     "paper": 'id="bibtex"',
-    # TODO: set the marker of digest pages when the digest plugin lands on main.
-    "digest": 'class="wiki-digest',
+    # A week page of the digest archive. The tiny wiki in test_digest.py covers the digest when the
+    # repository's own archive is empty.
+    "digest": 'class="wiki-digest__item"',
     # mkdocs-jupyter wraps a rendered notebook in this element.
     "demo": "jupyter-wrapper",
 }
