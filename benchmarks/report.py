@@ -23,7 +23,7 @@ class Measurement:
     benchmark: str
     """The script that measured it, for example `site_build`."""
     case: str
-    """What was measured, for example `warm build`."""
+    """The measured case, for example `warm build`."""
     ours: list[float]
     """One sample per repetition, in seconds."""
     baseline_name: str
@@ -64,7 +64,7 @@ def time_call(function: Callable[[], object]) -> float:
 
 
 def machine_summary() -> str:
-    """One line naming the machine the numbers come from: cores, memory, OS and Python."""
+    """Describe in one line the machine the numbers come from: cores, memory, OS and Python."""
     memory = _total_memory_bytes()
     memory_text = f"{memory / 2**30:.1f} GiB" if memory else "unknown memory"
     return (

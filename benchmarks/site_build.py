@@ -105,7 +105,7 @@ def write_plain_config(root: Path) -> Path:
 
 
 def mkdocs_command(root: Path, *arguments: str) -> tuple[list[str], dict[str, str]]:
-    """The `mkdocs` command line and environment that use the copy's own `wiki_tools`."""
+    """Return the `mkdocs` command line and the environment that make it use the copy's own `wiki_tools`."""
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(root)}
     return [sys.executable, "-m", "mkdocs", *arguments], environment
 

@@ -119,13 +119,14 @@ class Reader:
     def visit(self, path: str) -> sync_api.Page:
         """Load a page of the site in the reader's tab and wait until its scripts have run."""
         self.page.goto(self.url(path), wait_until="load")
-        # Material typesets, highlights and wires up its components on `document$`, after `load`.
+        # Material wires up its components on `document$` after `load`, and its search worker then fetches
+        # the index, so wait until the network has been quiet for a moment.
         self.page.wait_for_load_state("networkidle")
         self.visited.append(path)
         return self.page
 
     def foreign_requests(self) -> list[str]:
-        """Every requested URL whose host is not 127.0.0.1, data: and blob: URLs excepted."""
+        """Every requested URL whose host is not 127.0.0.1, except data:, blob: and about: URLs."""
         return [url for url in self.requests if not _is_local(url)]
 
     def _record_console(self, page: sync_api.Page, message: sync_api.ConsoleMessage) -> None:

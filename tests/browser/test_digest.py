@@ -129,7 +129,7 @@ def test_digest_feed_script_never_runs(browser, digest_site_url: str) -> None:
     with open_reader(browser, digest_site_url) as reader:
         page = reader.visit(WEEK_PAGE)
 
-        # Give handlers that need a reader's action their chance: hover and toggle everything in the article.
+        # Hover over every element of the items, so that handlers waiting for the mouse get their chance to run.
         for element in page.locator("article .wiki-digest__item *").all()[:200]:
             element.hover(force=True, timeout=2_000)
         page.wait_for_timeout(300)
