@@ -163,7 +163,7 @@ def test_digest_axe_and_screenshot(browser, digest_site_url: str, scheme: str) -
     with open_reader(browser, digest_site_url, color_scheme=scheme) as reader:
         page = reader.visit(WEEK_PAGE)
         assert page.locator("body").get_attribute("data-md-color-scheme") == SCHEMES[scheme]
-        save_screenshot(page, f"digest-{scheme}")
+        save_screenshot(page, f"digest-week-{scheme}")
         violations = [violation for violation in run_axe(page) if violation["impact"] in ("serious", "critical")]
 
     assert violations == [], [(violation["id"], violation["help"]) for violation in violations]

@@ -7,7 +7,7 @@ from pathlib import Path
 # How each generated kind of page is recognised in its HTML. A kind with no page is skipped by the tests.
 PAGE_MARKERS = {
     "paper": 'id="bibtex"',
-    # A week page of the digest archive. The tiny wiki in test_digest.py covers the digest when the
+    # A week page of the digest archive. The tiny wiki in test_digest.py covers week pages when the
     # repository's own archive is empty.
     "digest": 'class="wiki-digest__item"',
     # mkdocs-jupyter wraps a rendered notebook in this element.
@@ -31,6 +31,10 @@ def find_pages(site: Path) -> dict[str, list[str]]:
         for kind, marker in PAGE_MARKERS.items():
             if marker in text:
                 found[kind].append(_site_path(site, html_file))
+
+    # The digest's index exists from the moment the digest plugin is on, even with an empty archive.
+    if (site / "digest" / "index.html").is_file() and "digest/" not in found["digest"]:
+        found["digest"].insert(0, "digest/")
 
     for kind, paths in found.items():
         pages[kind] = paths[: MAX_PAGES.get(kind)]
