@@ -79,6 +79,11 @@ def cli(ctx: click.Context, config_file: Path) -> None:
     # The file is only read when a command needs it, so that `--help` works outside a wiki folder.
     ctx.obj = SiteContext(config_file.resolve())
 
+
+# Command groups, one module each, registered after `cli` exists because they import `pass_site` from here.
+from .check import check  # noqa: E402
+
+cli.add_command(check)
 from .demos import demos  # noqa: E402
 
 cli.add_command(demos)
