@@ -55,7 +55,10 @@ def run(site: SiteContext, names: tuple[str, ...], force: bool) -> None:
         label = f"[{position}/{len(selected)}] {source.name}"
         progress = tqdm(total=len(source.cells), desc=label, unit="cell", leave=False, disable=None)
 
-        def advance(index: int, count: int, progress: tqdm = progress) -> None:
+        def advance(index: int, count: int, progress: tqdm = progress, label: str = label) -> None:
+            # Without a terminal tqdm stays silent, so a log still shows when each execution starts.
+            if index == 0 and progress.disable:
+                click.echo(f"{label}: executing {count} cells")
             progress.n = index
             progress.refresh()
 
