@@ -26,6 +26,10 @@ import json
 import os
 import random
 import urllib.request
+import warnings
+
+# Without ipywidgets, tqdm warns once on import in a notebook; the demos show no progress bars anyway.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 import numpy as np
 import torch

