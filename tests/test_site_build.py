@@ -105,6 +105,8 @@ def test_math_assets_served_locally(built_site: Path) -> None:
 
 def test_malformed_bib_fails_strict_build(tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "docs", tmp_path / "docs")
+    # Without the execution cache, the build would execute all four demos first (minutes).
+    shutil.copytree(REPO_ROOT / "data" / "demos", tmp_path / "data" / "demos")
     shutil.copy(REPO_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     shutil.copy(FIXTURES / "bib" / "malformed.bib", tmp_path / "papers.bib")
     config = tmp_path / "mkdocs.yml"
