@@ -4,7 +4,7 @@ A demo's cache key is the SHA-256 of three things: its code cells (source and ta
 the versions of the distributions behind the modules its code imports. Markdown cells are not part
 of the key, so fixing a sentence in the prose renders the new text without running the code again.
 
-The cache folder (committed, `data/demos/` by default) holds per demo:
+The cache folder (committed, `data/demos/` by default) contains per demo:
 
 - `<name>.ipynb`: the last complete, successful execution, with its record under the notebook
   metadata key `wiki_demos`. It is replaced in one step and only after every cell ran, so it never
@@ -45,7 +45,7 @@ _NATIVE_KERNELS = {"python3", "python"}
 
 @dataclass
 class ExecutionRecord:
-    """What one execution of a demo produced, stored inside the executed notebook."""
+    """The outcome of one execution of a demo, stored inside the executed notebook."""
 
     cache_key: str
     code_hash: str
@@ -101,7 +101,7 @@ class DemoStatus:
     packages: dict[str, ModuleVersion | None]
     """Imported module -> installed version, or None when the module is not installed."""
     reasons: list[str] = field(default_factory=list)
-    """Why the demo is stale, in words, such as `code cells changed`."""
+    """Reasons the demo is stale, in words, such as `code cells changed`."""
 
     @property
     def is_fresh(self) -> bool:

@@ -70,7 +70,7 @@ class DemoExecutionError(DemoError):
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """How one demo is executed and what happens when it cannot be."""
+    """Execution settings of one demo, and its fallback when it cannot be executed."""
 
     kernel_name: str = "python3"
     cell_timeout_seconds: int = 600
@@ -82,14 +82,14 @@ class DemoOptions:
 
 @dataclass
 class RefreshOutcome:
-    """What `refresh_demo` did for one demo."""
+    """The result of `refresh_demo` for one demo."""
 
     status: DemoStatus
     """The status after the refresh. `status.is_fresh` is False when stale outputs are shown."""
     executed: bool = False
     duration_seconds: float = 0.0
     notice: str | None = None
-    """Why the stored outputs are not current, for a visible notice on the page, or None."""
+    """The reason the stored outputs are not current, for a visible notice on the page, or None."""
 
 
 def refresh_demo(

@@ -1,8 +1,8 @@
 """Demo sources: jupytext percent scripts (or plain notebooks) under the demos folder of `docs/`.
 
-Parsing a script with jupytext costs about half a second of imports, which is as much as the whole
-warm-build budget of the demos, so the parsed cells are kept in a small cache keyed by the SHA-256
-of the file's bytes. An unchanged source is then read with `json` alone.
+Importing jupytext takes about half a second, as much as the whole warm-build budget of the demos.
+So the parsed cells are kept in a small cache keyed by the SHA-256 of the file's bytes, and an
+unchanged source is read with `json` alone.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 STYLE_SHEET_URI = "assets/demos/notebook.css"
-"""Where the shared notebook style sheet is written in the built site."""
+"""Path of the shared notebook style sheet in the built site."""
 
 # Raise when the post-processing below changes, so that cached HTML is rendered again.
 _RENDER_VERSION = 1
