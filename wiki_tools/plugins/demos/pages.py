@@ -128,10 +128,15 @@ def split_markdown_cells(markdown: str, notebook: dict[str, Any]) -> dict[str, A
     return result
 
 
-def render_notebook(notebook: dict[str, Any], cache_dir: Path) -> RenderedDemo:
-    """Convert `notebook` to HTML with mkdocs-jupyter, through a cache keyed by the notebook and the converter versions."""
+def render_notebook(notebook: dict[str, Any], cache_dir: Path, used: set[Path] | None = None) -> RenderedDemo:
+    """Convert `notebook` to HTML with mkdocs-jupyter, through a cache keyed by the notebook and the converter versions.
+
+    The cache file's path is added to `used`, so that the caller can delete the files no page used.
+    """
     key = _render_key(notebook)
     cache_file = cache_dir / f"{key}.json"
+    if used is not None:
+        used.add(cache_file)
     try:
         return RenderedDemo(**json.loads(cache_file.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):

@@ -55,6 +55,7 @@ class DemoPage:
     source: DemoSource
     outcome: RefreshOutcome
     notebook: dict[str, Any]
+    rendered: bool = False
 
 
 class DemosPlugin(BasePlugin[DemosConfig]):
@@ -64,6 +65,8 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         self.root = Path(".")
         self.demos: dict[str, DemoPage] = {}
         self.styles: list[str] = []
+        # Parse and render cache files that this build read or wrote. The others are deleted after the build.
+        self.used_cache_files: set[Path] = set()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Resolve the plugin's folders against the folder of `mkdocs.yml`."""
@@ -83,8 +86,10 @@ class DemosPlugin(BasePlugin[DemosConfig]):
 
         self.demos = {}
         self.styles = []
+        self.used_cache_files = set()
         for source in sources:
             source.load(self.work_dir / "sources")
+            self.used_cache_files.add(self.work_dir / "sources" / f"{source.digest}.json")
             self.demos[source.name] = self._refresh(source)
 
             original = files.get_file_from_path(source.path.relative_to(config.docs_dir).as_posix())
@@ -99,6 +104,8 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         demo = self._demo_for(page)
         if demo is None:
             return None
+        # NOTE: a line number that another plugin logs for this page counts lines of the joined Markdown
+        # cells, not of the `.py` source.
         return join_markdown_cells(demo.notebook)
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
@@ -109,9 +116,18 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         return page
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Write the style sheet that every demo page links."""
+        """Write the style sheet that every demo page links, and delete cache files of old versions of the demos."""
         if self.styles:
             atomic_write_text(Path(config.site_dir) / STYLE_SHEET_URI, "\n".join(self.styles) + "\n")
+
+        # A page skipped by `mkdocs build --dirty` used no cache file, so its files would be deleted by mistake.
+        rendered = {page.source.name for page in self.demos.values() if page.rendered}
+        if rendered != set(self.demos):
+            return
+        for folder in ("sources", "html"):
+            for path in (self.work_dir / folder).glob("*.json"):
+                if path not in self.used_cache_files:
+                    path.unlink(missing_ok=True)
 
     def options_for(self, name: str) -> DemoOptions:
         """Return the execution options of demo `name`: its own settings over the plugin-wide ones."""
@@ -172,7 +188,8 @@ def _make_render(plugin: DemosPlugin, demo: DemoPage) -> Any:
 
     def render(page: Page, config: MkDocsConfig, files: Files) -> None:
         notebook = split_markdown_cells(page.markdown or "", demo.notebook)
-        rendered = render_notebook(notebook, plugin.work_dir / "html")
+        rendered = render_notebook(notebook, plugin.work_dir / "html", plugin.used_cache_files)
+        demo.rendered = True
         for style in rendered.styles:
             if style not in plugin.styles:
                 plugin.styles.append(style)
