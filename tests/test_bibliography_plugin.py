@@ -284,3 +284,74 @@ def test_check_command_missing_config(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["-f", str(tmp_path / "nope.yml"), "check"])
     assert result.exit_code == 1
     assert "not found" in result.output
+
+
+def test_paper_pages_in_search_index(tmp_path: Path) -> None:
+    config = write_site(tmp_path, PAGES)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    index = json.loads((tmp_path / "site/search/search_index.json").read_text(encoding="utf-8"))
+    paper = [doc for doc in index["docs"] if doc["location"] == "papers/muller2020study/"]
+    assert len(paper) == 1
+    assert paper[0]["title"] == "A Study of BERT – and More"
+    assert "Hans Müller" in paper[0]["text"]
+    assert not [doc for doc in index["docs"] if "wiki-paper-template" in doc["location"]]
+
+
+def write_metadata(root: Path, title: str) -> None:
+    from wiki_tools.papers.metadata import ArxivRecord, save_metadata
+
+    record = ArxivRecord(
+        arxiv_id="2001.00001",
+        title=title,
+        authors=["Hans Müller", "John Smith", "Jane Doe"],
+        abstract="An abstract from the arXiv cache, longer than the one in the bib file.",
+        primary_category="cs.CL",
+        categories=["cs.CL", "cs.LG"],
+        published="2020-01-01T00:00:00Z",
+        updated="2023-08-02T10:00:00Z",
+        version=5,
+        doi=None,
+        journal_ref=None,
+        comment=None,
+        pdf_url="https://arxiv.org/pdf/2001.00001v5",
+        withdrawn=False,
+        fetched_at="2026-12-01T00:00:00Z",
+    )
+    save_metadata(root / "data/arxiv/metadata.json", {record.arxiv_id: record})
+
+
+def test_metadata_cache_on_paper_page(tmp_path: Path) -> None:
+    config = write_site(tmp_path, PAGES)
+    write_metadata(tmp_path, "A Study of BERT -- and More")
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+
+    page = soup_of(tmp_path / "site", "papers/muller2020study/index.html")
+    meta = page.select_one("table.wiki-paper-meta").get_text(" ")
+    assert "2001.00001 (v5, updated 2023-08-02)" in meta
+    assert "cs.CL, cs.LG" in meta
+    assert "An abstract from the arXiv cache" in page.find("h2", id="abstract").find_next("p").get_text()
+
+    card = soup_of(tmp_path / "site", "index.html").select_one(".wiki-cite__card").get_text()
+    assert "An abstract from the arXiv cache" in card
+
+
+def test_metadata_title_mismatch_warns(tmp_path: Path) -> None:
+    config = write_site(tmp_path, PAGES)
+    write_metadata(tmp_path, "A Completely Different Paper on Graphs")
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert result.returncode != 0
+    assert "entry 'muller2020study' is titled" in result.stderr
+    assert "The eprint is probably wrong" in result.stderr
+
+
+def test_corrupt_metadata_cache_is_reported(tmp_path: Path) -> None:
+    config = write_site(tmp_path, PAGES)
+    cache = tmp_path / "data/arxiv/metadata.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text('{"papers": {', encoding="utf-8")
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert result.returncode != 0
+    assert "metadata.json" in result.stderr
+    assert cache.read_text(encoding="utf-8") == '{"papers": {'
