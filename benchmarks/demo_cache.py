@@ -8,7 +8,9 @@
 
 Each set-up builds a copy of the repository in a temporary folder, in a fresh `mkdocs build` process,
 so Python's start-up is part of every time. Set-ups 2 and 5 get one untimed build first to fill
-their caches. Executing the demos takes minutes, so set-up 3 runs `--execute-runs` times (default 1).
+their caches. The timed builds take turns, one of each set-up per round, so that a change in the load
+of a shared machine affects all set-ups alike. Executing the demos takes minutes, so set-up 3 runs
+`--execute-runs` times (default 1), after the rounds.
 
 Run from the repository root:  PYTHONPATH=. python benchmarks/demo_cache.py [--runs 5] [--execute-runs 1]
 """
@@ -77,7 +79,7 @@ def build_seconds(config: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed builds per set-up (default 5)")
+    parser.add_argument("--runs", type=int, default=7, help="timed builds per set-up (default 7)")
     parser.add_argument("--execute-runs", type=int, default=1, help="timed builds with execute: true (default 1)")
     arguments = parser.parse_args()
 
@@ -88,16 +90,25 @@ def main() -> None:
         ("mkdocs-jupyter, execute: false", arguments.runs, False),
         ("mkdocs-jupyter, own cache warm", arguments.runs, True),
     ]
-    medians: dict[str, float] = {}
-    counts: dict[str, int] = {}
+    times: dict[str, list[float]] = {variant: [] for variant, _, _ in variants}
     with tempfile.TemporaryDirectory(prefix="demo-cache-benchmark-") as scratch:
-        for index, (variant, runs, prime) in enumerate(variants):
-            config = prepare(Path(scratch) / f"site-{index}", variant)
+        configs = {}
+        for index, (variant, _, prime) in enumerate(variants):
+            configs[variant] = prepare(Path(scratch) / f"site-{index}", variant)
             if prime:
-                build_seconds(config)
-            times = [build_seconds(config) for _ in range(runs)]
-            medians[variant], counts[variant] = statistics.median(times), runs
-            print(f"  {variant}: {', '.join(f'{t:.2f}' for t in times)} s", file=sys.stderr)
+                build_seconds(configs[variant])
+
+        for round_number in range(max(runs for _, runs, _ in variants)):
+            for variant, runs, _ in variants:
+                if round_number < runs and "execute: true" not in variant:
+                    times[variant].append(build_seconds(configs[variant]))
+        executing = "mkdocs-jupyter, execute: true"
+        times[executing] = [build_seconds(configs[executing]) for _ in range(arguments.execute_runs)]
+
+    medians = {variant: statistics.median(times[variant]) for variant, _, _ in variants}
+    counts = {variant: len(times[variant]) for variant, _, _ in variants}
+    for variant, _, _ in variants:
+        print(f"  {variant}: {', '.join(f'{t:.2f}' for t in times[variant])} s", file=sys.stderr)
 
     ours = medians["wiki/demos, warm"]
     print(f"\nmkdocs build of this wiki with its four demos (median of N builds, each a fresh process)\n")
