@@ -21,7 +21,7 @@ def read_html(site: Path, page: str) -> BeautifulSoup:
 
 @pytest.mark.parametrize("name", DEMOS)
 def test_committed_cache_matches_code(name: str) -> None:
-    # The code hash ignores the environment, so this holds wherever the tests run.
+    # The code hash ignores the environment, so this check passes wherever the tests run.
     source = DemoSource(name, REPO_ROOT / "docs" / "demos" / f"{name}.py").load()
     notebook = DemoCache(REPO_ROOT / "data" / "demos").load_executed(name)
     assert notebook is not None, f"data/demos/{name}.ipynb is missing. Run: wiki-tools demos run {name}"

@@ -92,11 +92,14 @@ class DemosPlugin(BasePlugin[DemosConfig]):
             self.used_cache_files.add(self.work_dir / "sources" / f"{source.digest}.json")
             self.demos[source.name] = self._refresh(source)
 
-            original = files.get_file_from_path(source.path.relative_to(config.docs_dir).as_posix())
-            if original is not None:
-                files.remove(original)
             uri = source.path.relative_to(config.docs_dir).as_posix()
-            files.append(DemoFile(uri, config.docs_dir, config.site_dir, config.use_directory_urls))
+            original = files.get_file_from_path(uri)
+            page_file = DemoFile(uri, config.docs_dir, config.site_dir, config.use_directory_urls)
+            if original is not None:
+                # Keeps the author's `exclude_docs` and `not_in_nav` settings for the source.
+                page_file.inclusion = original.inclusion
+                files.remove(original)
+            files.append(page_file)
         return files
 
     def on_page_read_source(self, *, page: Page, config: MkDocsConfig) -> str | None:
