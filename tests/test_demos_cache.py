@@ -336,3 +336,19 @@ def test_cell_timeout_names_cell(tmp_path: Path) -> None:
     assert caught.value.cell_index == 1
     assert caught.value.ename == "TimeoutError"
     assert "2 s" in caught.value.evalue
+
+
+@pytest.mark.slow
+def test_markdown_links_resolve(tmp_path: Path) -> None:
+    linked = GOOD_DEMO.replace("# ## Numbers", "# Back to [the home page](../index.md#home).\n#\n# ## Numbers")
+    config = make_site(tmp_path, {"tiny": linked})
+
+    code, log = build(config)
+    assert code == 0, log
+    assert read_page(config, "tiny").find("a", string="the home page")["href"] == "../../#home"
+
+    source = tmp_path / "docs" / "demos" / "tiny.py"
+    source.write_text(linked.replace("../index.md#home", "../missing.md"), encoding="utf-8")
+    code, log = build(config)
+    assert code != 0
+    assert "Doc file 'demos/tiny.py' contains a link '../missing.md', but the target is not found" in log

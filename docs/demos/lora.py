@@ -15,7 +15,7 @@
 # $$h = W x + \frac{\alpha}{r} B A x, \qquad B \in \mathbb{R}^{d \times r},\; A \in \mathbb{R}^{r \times k},\; r \ll \min(d, k).$$
 #
 # This demo adds LoRA adapters with the PEFT library to all-MiniLM-L6-v2, a six-layer sentence
-# encoder with 22.7 million parameters [@reimers2019sentence], trains them on a CPU in well under a
+# encoder with 22.7 million parameters [@reimers2019sentence], trains them on a CPU in about a
 # minute, and checks the claims of the [LoRA page](../tuning/lora.md): only a tiny share of the
 # parameters train, the adapted model beats a frozen encoder, merging the adapter into $W$ changes
 # no output, and the adapter is a small file.

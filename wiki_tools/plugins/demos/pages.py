@@ -19,6 +19,7 @@ import hashlib
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
@@ -36,6 +37,7 @@ __all__ = [
     "join_markdown_cells",
     "render_notebook",
     "render_status",
+    "rewrite_links",
     "split_markdown_cells",
 ]
 
@@ -54,6 +56,8 @@ _STYLE_BLOCK = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
 # Mermaid from a CDN as an ES module. KaTeX typesets the math here, and the demos draw no Mermaid diagrams.
 _MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 _MODULE_SCRIPT = re.compile(r"<script type=\"module\">.*?</script>", re.DOTALL)
+# A relative link to a page source: no scheme, not absolute, not only a fragment.
+_SOURCE_LINK = re.compile(r'(<a\s[^>]*?href=)"(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]*?\.(?:md|py|ipynb)(?:#[^"]*)?)"')
 
 
 @dataclass
@@ -172,6 +176,26 @@ def render_status(name: str, record: ExecutionRecord | None, notice: str | None,
             f"<p>{html.escape(notice)}</p>\n</div>"
         )
     return "\n".join(boxes)
+
+
+def rewrite_links(content: str, resolve: Callable[[str], str | None]) -> tuple[str, list[str]]:
+    """Replace relative links to `.md`, `.py` and `.ipynb` sources with `resolve(path)`, the page URL.
+
+    nbconvert keeps the links of Markdown cells as written, such as `../tuning/lora.md`, while MkDocs
+    turns those of Markdown pages into page URLs. Returns the new HTML and the links `resolve` did not find.
+    """
+    missing: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        target = html.unescape(match.group(2))
+        path, _, fragment = target.partition("#")
+        url = resolve(path)
+        if url is None:
+            missing.append(target)
+            return match.group(0)
+        return f'{match.group(1)}"{html.escape(url + ("#" + fragment if fragment else ""))}"'
+
+    return _SOURCE_LINK.sub(replace, content), missing
 
 
 def insert_after_title(content: str, block: str) -> str:

@@ -7,6 +7,7 @@ the demo page. The mkdocs-jupyter plugin is not used; its converter renders the 
 
 from __future__ import annotations
 
+import posixpath
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from .pages import (
     join_markdown_cells,
     render_notebook,
     render_status,
+    rewrite_links,
     split_markdown_cells,
 )
 
@@ -200,12 +202,28 @@ def _make_render(plugin: DemosPlugin, demo: DemoPage) -> Any:
         status = demo.outcome.status
         boxes = render_status(demo.source.name, status.record, demo.outcome.notice, status.is_fresh)
         style_link = f'<link rel="stylesheet" href="{get_relative_url(STYLE_SHEET_URI, page.url)}">'
-        page.content = style_link + "\n" + insert_after_title(rendered.html, boxes)
+        content, missing = rewrite_links(rendered.html, lambda path: _page_url(page, files, path))
+        for target in missing:
+            log.warning(
+                "Doc file '%s' contains a link '%s', but the target is not found among documentation files.",
+                page.file.src_uri,
+                target,
+            )
+        page.content = style_link + "\n" + insert_after_title(content, boxes)
         page.toc = get_toc(rendered.toc_tokens)
         if rendered.title and "title" not in page.meta:
             page.meta["title"] = rendered.title
 
     return render
+
+
+def _page_url(page: Page, files: Files, path: str) -> str | None:
+    """Return the URL of the page at `path`, relative to the demo's source, as seen from `page`; None if not found."""
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri), path))
+    file = files.get_file_from_path(target)
+    if file is None:
+        return None
+    return file.url_relative_to(page.file)
 
 
 def _log_cell_progress(name: str) -> Any:
