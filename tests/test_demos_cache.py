@@ -352,3 +352,27 @@ def test_markdown_links_resolve(tmp_path: Path) -> None:
     code, log = build(config)
     assert code != 0
     assert "Doc file 'demos/tiny.py' contains a link '../missing.md', but the target is not found" in log
+
+
+def test_missing_module_ignores_other_versions(tmp_path: Path) -> None:
+    # In an environment that cannot run the demo, another version of an installed module changes nothing.
+    import nbformat
+
+    from wiki_tools.demos.cache import ExecutionRecord, compute_cache_key, kernel_identity
+
+    folder = tmp_path / "demos"
+    folder.mkdir()
+    code = GOOD_DEMO.replace("import json\n", "import json\n\nimport click\nimport notinstalledmodule\n")
+    (folder / "tiny.py").write_text(code, encoding="utf-8")
+    source = DemoSource("tiny", folder / "tiny.py").load()
+    packages = {"click": ["click", "0.1"], "notinstalledmodule": ["notinstalledmodule", "1.0"]}
+    kernel = kernel_identity("python3")
+    cache_key, code_hash = compute_cache_key(source, kernel, packages)
+    record = ExecutionRecord(cache_key, code_hash, kernel, packages, "2026-01-01T00:00:00+00:00", 1.0, True)
+    cache = DemoCache(tmp_path / "cache")
+    cache.store_executed("tiny", nbformat.v4.new_notebook(), record)
+
+    status = check_demo(source, cache, "python3")
+
+    assert status.missing_modules == ["notinstalledmodule"]
+    assert status.is_fresh, status.reasons

@@ -180,9 +180,10 @@ def compute_cache_key(source: DemoSource, kernel: str, packages: dict[str, list[
 def check_demo(source: DemoSource, cache: DemoCache, kernel_name: str) -> DemoStatus:
     """Compare the demo's current code, kernel and packages with its stored execution.
 
-    A module that is not installed here keeps the version stored in the record, because this
-    environment cannot tell whether it changed. An environment without PyTorch therefore still finds
-    an unchanged demo fresh, while a demo whose code changed is stale and cannot be executed.
+    When a module that the demo imports is not installed here, this environment cannot run the demo,
+    so its package versions say nothing about the stored outputs: every module then keeps the version
+    stored in the record. An environment without PyTorch, but perhaps with another NumPy, therefore
+    still finds an unchanged demo fresh, while a demo whose code changed is stale and cannot be executed.
     """
     executed = cache.load_executed(source.name)
     record = ExecutionRecord.from_notebook(executed) if executed is not None else None
@@ -193,14 +194,17 @@ def check_demo(source: DemoSource, cache: DemoCache, kernel_name: str) -> DemoSt
         modules |= imported_modules(cell.source)
 
     installed: dict[str, ModuleVersion | None] = {}
-    versions: dict[str, list[str]] = {}
     for module in sorted(modules):
         known = recorded.get(module)
         installed[module] = resolve_module(module, known[0] if known else None)
-        if installed[module] is not None:
-            versions[module] = installed[module].as_json()
-        elif known is not None:
-            versions[module] = list(known)
+    can_run = all(version is not None for version in installed.values())
+
+    versions: dict[str, list[str]] = {}
+    for module, version in installed.items():
+        if module in recorded and (version is None or not can_run):
+            versions[module] = list(recorded[module])
+        elif version is not None:
+            versions[module] = version.as_json()
         else:
             versions[module] = [module, "not installed"]
 
