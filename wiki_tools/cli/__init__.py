@@ -78,3 +78,7 @@ def cli(ctx: click.Context, config_file: Path) -> None:
     """Maintain the LLM research wiki: papers, newsletter digests and executed demos."""
     # The file is only read when a command needs it, so that `--help` works outside a wiki folder.
     ctx.obj = SiteContext(config_file.resolve())
+
+from .digest import digest  # noqa: E402 (registered after `cli` exists)
+
+cli.add_command(digest)

@@ -29,6 +29,7 @@ DATE_SOURCE_FIRST_SEEN = "first_seen"
 EARLIEST_DATE = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 _RFC822_UNKNOWN_ZONE = re.compile(r"\s-0000\s*$")
@@ -124,7 +125,11 @@ def parse_timestamp(text: str) -> datetime:
     Raises:
         ValueError: `text` is not in that form.
     """
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # The pattern check keeps the archive to one form. `fromisoformat` is several times faster than
+    # `strptime`, which matters when a build reads 50,000 items.
+    if not _TIMESTAMP.match(text):
+        raise ValueError(f"expected a UTC time such as 2026-12-04T09:30:00Z, received {text!r}")
+    return datetime.fromisoformat(text)
 
 
 def parse_date(text: str | None, now: datetime) -> datetime | None:
