@@ -48,8 +48,12 @@ class FeedServer:
     """A threaded HTTP server answering each path from `routes`. Unknown paths get 404."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
+        self.routes: dict[str, Route | list[Route]] = {}
+        """Answers by path. A list is answered in order, one entry per request, and its last entry repeats."""
         self.requests: list[Request] = []
+        self.active = 0
+        self.max_active = 0
+        """Most requests in progress at the same time since the server started."""
         self._lock = threading.Lock()
         server = self
 
@@ -64,7 +68,7 @@ class FeedServer:
 
         self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -88,9 +92,18 @@ class FeedServer:
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:
             self.requests.append(Request(handler.path, {key.lower(): value for key, value in handler.headers.items()}))
-        route = self.routes.get(handler.path)
-        if route is None:
-            route = Route(status=404, body=b"not found", content_type="text/plain")
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            route = self.routes.get(handler.path)
+            if isinstance(route, list):
+                route = route.pop(0) if len(route) > 1 else route[0]
+        try:
+            self._send(handler, route or Route(status=404, body=b"not found", content_type="text/plain"))
+        finally:
+            with self._lock:
+                self.active -= 1
+
+    def _send(self, handler: BaseHTTPRequestHandler, route: Route) -> None:
         if route.delay_seconds:
             time.sleep(route.delay_seconds)
 
