@@ -163,10 +163,10 @@ def test_story_key_keeps_meaningful_query() -> None:
 
 def test_group_stories_names_every_feed() -> None:
     items = [
-        make_item(1, feed="TLDR AI", link="https://lab.example/post?utm_source=tldr"),
-        make_item(2, feed="Import AI", link="https://lab.example/post/"),
+        make_item(1, feed="TLDR AI", link="https://lab.example/post?utm_source=tldr", day=1),
+        make_item(2, feed="Import AI", link="https://lab.example/post/", day=3),
         make_item(3, feed="TLDR AI", link="https://other.example/"),
-        make_item(4, feed="Import AI", link="https://lab.example/post"),
+        make_item(4, feed="Import AI", link="https://lab.example/post", day=2),
     ]
 
     stories = group_stories(items)
@@ -175,6 +175,7 @@ def test_group_stories_names_every_feed() -> None:
     assert stories[0].feeds == ["TLDR AI", "Import AI"]
     assert len(stories[0].items) == 3
     assert stories[1].feeds == ["TLDR AI"]
+    assert stories[0].lead.id == "item-1"
 
 
 def test_items_without_link_are_separate_stories() -> None:

@@ -32,7 +32,9 @@ FUTURE_TOLERANCE = timedelta(days=1)
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
-_RFC822_UNKNOWN_ZONE = re.compile(r"\s-0000\s*$")
+_RFC822_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?\s*([+-]\d{4}|[A-Za-z]{1,5})\s*$")
+# The zone names that RFC 822 defines, which `email.utils` converts. Others (CET, IST) are ambiguous.
+_RFC822_ZONE_NAMES = {"UT", "UTC", "GMT", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,13 @@ def _parse_iso(text: str) -> datetime | None:
 
 
 def _parse_rfc822(text: str) -> datetime | None:
+    # `parsedate_tz` reads a missing or unknown zone as UTC, so the zone is checked here first.
+    zone = _RFC822_ZONE.search(text)
+    if zone is None:
+        return None
+    name = zone.group(1).upper()
+    if name.isalpha() and name not in _RFC822_ZONE_NAMES:
+        return None
     try:
         parts = email.utils.parsedate_tz(text)
     except (TypeError, ValueError, IndexError):
@@ -173,12 +182,8 @@ def _parse_rfc822(text: str) -> datetime | None:
     if parts is None:
         return None
 
-    offset = parts[9]
-    # RFC 2822 defines "-0000" as a UTC time whose local zone is unknown. Any other missing zone is ambiguous.
-    if offset is None:
-        if not _RFC822_UNKNOWN_ZONE.search(text):
-            return None
-        offset = 0
+    # RFC 2822 defines "-0000" as a UTC time whose local zone is unknown, which is still a UTC time.
+    offset = parts[9] or 0
     try:
         return datetime(*parts[:6], tzinfo=UTC) - timedelta(seconds=offset)
     except (ValueError, OverflowError):
@@ -211,7 +216,8 @@ def item_from_entry(
 
     moment = None
     for name in ("published", "updated", "created"):
-        moment = parse_date(entry.get(name), seen_at)
+        # `dict.get` skips feedparser's deprecated fallback from `updated` to `published`.
+        moment = parse_date(dict.get(entry, name), seen_at)
         if moment is not None:
             break
 
@@ -245,11 +251,9 @@ def _identity(entry: dict[str, Any], link: str | None, title: str, raw_html: str
 
 
 def _title(entry: dict[str, Any]) -> str:
-    detail = entry.get("title_detail") or {}
-    value = entry.get("title") or ""
-    if detail.get("type") == "text/plain":
-        return " ".join(value.split())
-    return plain_text(value)
+    # feedparser guesses whether an RSS title is HTML, and many feeds escape markup into titles, so
+    # tags are always removed. A title that really names a tag, such as "Use <br>", loses the tag.
+    return plain_text(entry.get("title") or "")
 
 
 def _summary_html(entry: dict[str, Any], base_url: str) -> tuple[str, str]:

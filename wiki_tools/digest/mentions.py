@@ -233,7 +233,7 @@ class Story:
 
     key: str
     items: list[Item]
-    """Newest first. The first item's title and summary represent the story."""
+    """In the order they were grouped (newest first on the digest pages)."""
 
     @property
     def feeds(self) -> list[str]:
@@ -242,7 +242,8 @@ class Story:
 
     @property
     def lead(self) -> Item:
-        return self.items[0]
+        """The item that first carried the story. Its title and summary represent the story."""
+        return min(self.items, key=lambda item: item.sort_key)
 
 
 def story_key(item: Item) -> str:

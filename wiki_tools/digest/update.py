@@ -142,7 +142,8 @@ def fetch_all(
             else:
                 pending.append((source, state))
 
-        # Network and parsing run in threads. Everything that writes stays in this thread.
+        # Network and parsing run in threads. Everything that reads or writes the archive stays in this thread.
+        new_items = []
         with ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool:
             futures = [
                 pool.submit(_download, source, state, settings, run_time, summary_chars) for source, state in pending
@@ -150,22 +151,13 @@ def fetch_all(
             for future in as_completed(futures):
                 download = future.result()
                 downloads.append(download)
+                fresh = _unseen(download.items, known)
+                download.outcome.new_items = len(fresh)
+                new_items.extend(fresh)
                 if progress:
                     progress(download.outcome)
 
         by_name = {download.source.name: download for download in downloads}
-        new_items = []
-        for source in sources:
-            download = by_name[source.name]
-            fresh = []
-            for item in download.items:
-                identity = (item.feed, item.id)
-                if identity not in known:
-                    known.add(identity)
-                    fresh.append(item)
-            download.outcome.new_items = len(fresh)
-            new_items.extend(fresh)
-
         added = add_items(archive_dir, new_items)
         log.info("Added %d items in %d monthly files", sum(added.values()), len(added))
 
@@ -183,6 +175,17 @@ def _unique_sources(feeds: Iterable[FeedSource]) -> list[FeedSource]:
             raise ValueError(f"Feed name {source.name!r} is used twice. Give every feed its own name.")
         sources[source.name] = source
     return list(sources.values())
+
+
+def _unseen(items: list[Item], known: set[tuple[str, str]]) -> list[Item]:
+    """Return the items whose (feed, id) is not in `known`, and add them to it."""
+    fresh = []
+    for item in items:
+        identity = (item.feed, item.id)
+        if identity not in known:
+            known.add(identity)
+            fresh.append(item)
+    return fresh
 
 
 def _skip_reason(source: FeedSource, state: FeedState, now: datetime) -> _Download | None:

@@ -164,7 +164,9 @@ def _render_story(story: Story, links: PageLinks, matcher: TopicMatcher) -> str:
 
 
 def _topics(story: Story, matcher: TopicMatcher, links: PageLinks) -> list[str]:
-    text = " ".join(f"{item.title} {plain_text(item.summary) if item.summary else ''}" for item in story.items)
+    text = " ".join(
+        f"{item.title} {' '.join(item.tags)} {plain_text(item.summary) if item.summary else ''}" for item in story.items
+    )
     found: list[Topic] = matcher.find(text)
     return [f'<a href="{escape(links.topics[topic.page])}">{escape(topic.title)}</a>' for topic in found if topic.page in links.topics]
 
