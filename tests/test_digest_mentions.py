@@ -138,6 +138,8 @@ def test_candidates_without_bibliography() -> None:
         ("Agentic workflows", ["Agents"]),
         ("Reagents in chemistry", []),
         ("LoRA fine-tuning for agents", ["LoRA", "Fine-tuning", "Agents"]),
+        ("İstanbul meetup on LoRA and rag", ["LoRA"]),
+        ("agents_of_chaos and fine-tuned_model", []),
     ],
 )
 def test_topic_matcher(text: str, expected: list[str]) -> None:

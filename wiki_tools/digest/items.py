@@ -12,6 +12,7 @@ import hashlib
 import html
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -75,8 +76,9 @@ class Item:
         """`YYYY-MM` of `published`, which names the archive file holding the item."""
         return self.published[:7]
 
-    @property
+    @cached_property
     def date(self) -> datetime:
+        """`published` as an aware UTC datetime."""
         return parse_timestamp(self.published)
 
     def to_json(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
@@ -208,15 +209,49 @@ DEFAULT_TOPICS = (
 
 
 class TopicMatcher:
-    """Find the guide topics that a text mentions, with one compiled pattern per topic."""
+    """Find the guide topics that a text mentions, in one scan of the text for every keyword at once."""
 
     def __init__(self, topics: Iterable[Topic] = DEFAULT_TOPICS) -> None:
         self.topics = tuple(topics)
-        self._patterns = [(topic, _keyword_pattern(topic.keywords)) for topic in self.topics if topic.keywords]
+        self._by_keyword: dict[str, list[tuple[Topic, str]]] = defaultdict(list)
+        for topic in self.topics:
+            for keyword in topic.keywords:
+                if keyword.strip():
+                    self._by_keyword[keyword.lower()].append((topic, keyword))
+        # Longest first, so that "agents" wins over "agent" at the same place.
+        alternatives = sorted(self._by_keyword, key=len, reverse=True)
+        self._scan = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
 
     def find(self, text: str) -> list[Topic]:
         """Return the topics mentioned in `text`, in the order they were configured."""
-        return [topic for topic, pattern in self._patterns if pattern.search(text)]
+        if self._scan is None:
+            return []
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            # A few characters change length in lower case (such as "İ"), which would shift every
+            # position. Those rare texts are scanned with positions of their own.
+            return self._find_slowly(text)
+
+        # The scan runs on the lower-case text. Word boundaries and the case of keywords with
+        # capitals are checked afterwards on each hit, which is much cheaper than a regex per topic.
+        found = set()
+        for match in self._scan.finditer(lowered):
+            start, end = match.span()
+            if start > 0 and _is_word_character(lowered[start - 1]):
+                continue
+            if end < len(lowered) and _is_word_character(lowered[end]):
+                continue
+            for topic, keyword in self._by_keyword[match.group()]:
+                if keyword == keyword.lower() or text[start:end] == keyword:
+                    found.add(topic)
+        return [topic for topic in self.topics if topic in found]
+
+    def _find_slowly(self, text: str) -> list[Topic]:
+        return [topic for topic in self.topics if topic.keywords and _keyword_pattern(topic.keywords).search(text)]
+
+
+def _is_word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"
 
 
 def _keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str]:
@@ -243,6 +278,8 @@ class Story:
     @property
     def lead(self) -> Item:
         """The item that first carried the story. Its title and summary represent the story."""
+        if len(self.items) == 1:
+            return self.items[0]
         return min(self.items, key=lambda item: item.sort_key)
 
 
@@ -254,16 +291,31 @@ def story_key(item: Item) -> str:
     """
     if not item.link:
         return f"item:{item.feed}\n{item.id}"
-    parts = urlsplit(item.link)
+    return _normalise_link(item.link)
+
+
+@lru_cache(maxsize=65536)
+def _normalise_link(link: str) -> str:
+    # Cached because a build groups every item of the archive, and many items share links.
+    scheme, separator, rest = link.partition("://")
+    if separator and scheme.lower() in ("http", "https") and not any(mark in rest for mark in "?#:@%"):
+        # Most links have no query, port or credentials, and need no full parse.
+        host, slash, path = rest.partition("/")
+        return host.lower().removeprefix("www.") + ("/" + path.rstrip("/") if path.rstrip("/") else "/")
+
+    parts = urlsplit(link)
     host = (parts.hostname or "").lower().removeprefix("www.")
     port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
-    query = [
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not name.lower().startswith("utm_") and name.lower() not in _TRACKING_PARAMETERS
-    ]
+    query = ""
+    if parts.query:
+        kept = [
+            (name, value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            if not name.lower().startswith("utm_") and name.lower() not in _TRACKING_PARAMETERS
+        ]
+        query = f"?{urlencode(kept)}" if kept else ""
     path = parts.path.rstrip("/") or "/"
-    return f"{host}{port}{path}" + (f"?{urlencode(query)}" if query else "")
+    return f"{host}{port}{path}{query}"
 
 
 def group_stories(items: Iterable[Item]) -> list[Story]:

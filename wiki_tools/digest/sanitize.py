@@ -46,6 +46,9 @@ def _absolute_link(base_url: str | None):
     def keep(element: str, attribute: str, value: str) -> str | None:
         if attribute != "href":
             return value
+        # Absolute links, which is all that a stored summary holds, need no parsing.
+        if value.startswith(("https://", "http://")) and value.strip() == value:
+            return value
         target = urljoin(base_url, value.strip()) if base_url else value.strip()
         scheme = urlsplit(target).scheme.lower()
         # A relative link that could not be resolved would point into the wiki itself, so it goes too.

@@ -113,6 +113,9 @@ class DigestConfig(Config):
         default=[{"page": topic.page, "title": topic.title, "keywords": list(topic.keywords)} for topic in DEFAULT_TOPICS],
     )
     """Guide pages that items link to when they mention one of the keywords."""
+    search_weeks = c.Type(bool, default=False)
+    """Index the week pages for search. Off by default: five years of items make a search index of
+    tens of megabytes, which every reader's browser would download, and add seconds to the build."""
     feed_weeks = c.Type(int, default=20)
     """Weeks in the site's own Atom feed (`<digest_dir>/feed.xml`), newest first."""
     corrupt_lines = c.Choice(("warn", "info", "ignore"), default="warn")

@@ -7,22 +7,25 @@ passed through the sanitiser again here, so a hand-edited archive cannot inject 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from html import escape
 
 from ...digest.items import DATE_SOURCE_FIRST_SEEN, Item
 from ...digest.mentions import Candidate, Story, Topic, TopicMatcher, group_stories
-from ...digest.sanitize import plain_text, sanitize_html
+from ...digest.sanitize import sanitize_html
 
 __all__ = ["Week", "group_by_week", "render_atom", "render_candidates", "render_index", "render_week"]
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 SHARED_SECTION = "In several feeds"
 _SEPARATOR = " \u00b7 "
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass
@@ -63,6 +66,12 @@ class Week:
 
     def feed_counts(self) -> Counter[str]:
         return Counter(item.feed for item in self.items)
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: str) -> str:
+    """Return `2026-12-04` as `Fri 4 Dec 2026`. Cached, because thousands of items share each day."""
+    return date.fromisoformat(day).strftime("%a %d %b %Y").replace(" 0", " ")
 
 
 def _day(moment: date) -> str:
@@ -139,7 +148,7 @@ def _render_story(story: Story, links: PageLinks, matcher: TopicMatcher) -> str:
         if item.link and item.link != lead.link and len(story.items) > 1:
             source = f'<a href="{escape(item.link)}" rel="noopener noreferrer">{source}</a>'
         sources.append(source)
-    when = lead.date.strftime("%a %d %b %Y").replace(" 0", " ")
+    when = _format_day(lead.published[:10])
     if lead.date_source == DATE_SOURCE_FIRST_SEEN:
         when = f'<span title="The feed gave no date; this is when the item was first fetched.">first seen {when}</span>'
     meta = f'<span class="wiki-digest__meta">{", ".join(sources)} \u00b7 {when}</span>'
@@ -164,9 +173,9 @@ def _render_story(story: Story, links: PageLinks, matcher: TopicMatcher) -> str:
 
 
 def _topics(story: Story, matcher: TopicMatcher, links: PageLinks) -> list[str]:
-    text = " ".join(
-        f"{item.title} {' '.join(item.tags)} {plain_text(item.summary) if item.summary else ''}" for item in story.items
-    )
+    # Summaries are sanitised HTML, so dropping the tags leaves their text; a full parse would cost
+    # seconds over a large archive.
+    text = " ".join(f"{item.title} {' '.join(item.tags)} {_TAG.sub(' ', item.summary)}" for item in story.items)
     found: list[Topic] = matcher.find(text)
     return [f'<a href="{escape(links.topics[topic.page])}">{escape(topic.title)}</a>' for topic in found if topic.page in links.topics]
 

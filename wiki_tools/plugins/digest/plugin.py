@@ -89,7 +89,9 @@ class DigestPlugin(BasePlugin[DigestConfig]):
             uri = self._week_uri(week)
             self.weeks[uri] = week
             if files.get_file_from_path(uri) is None:
-                content = f"# {week.title}\n"
+                # Material's search plugin skips pages whose front matter sets `search: {exclude: true}`.
+                front_matter = "" if self.config.search_weeks else "---\nsearch:\n  exclude: true\n---\n"
+                content = f"{front_matter}# {week.title}\n"
                 files.append(File.generated(config, uri, content=content, inclusion=InclusionLevel.NOT_IN_NAV))
         return files
 
