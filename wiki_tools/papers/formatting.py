@@ -49,8 +49,8 @@ def format_reference(paper: Paper, href: str | None = None) -> str:
     if href:
         title = f'<a href="{escape(href)}">{title}</a>'
 
-    parts = [f'<span class="wiki-ref__authors">{authors}</span>.'] if authors else []
-    parts.append(f'<span class="wiki-ref__title">{title}</span>.')
+    parts = [f'<span class="wiki-ref__authors">{authors}</span>{_stop(authors)}'] if authors else []
+    parts.append(f'<span class="wiki-ref__title">{title}</span>{_stop(paper.title)}')
     if paper.venue:
         tail = f"<em>{escape(paper.venue)}</em>" + (f", {escape(paper.year)}" if paper.year else "")
     else:
@@ -58,6 +58,11 @@ def format_reference(paper: Paper, href: str | None = None) -> str:
     if tail:
         parts.append(f"{tail}.")
     return " ".join(parts)
+
+
+def _stop(text: str) -> str:
+    """Return the full stop that ends a part of a reference, unless the part already ends with punctuation."""
+    return "" if text.endswith((".", "?", "!")) else "."
 
 
 def format_links(paper: Paper) -> str:
