@@ -154,7 +154,7 @@ def test_items_link_to_paper_and_topic_pages(built: Path) -> None:
 
     [lora] = [item for item in article.find_all("li", class_="wiki-digest__item") if "LoRA adapters" in item.get_text()]
     hrefs = {link.get_text(): link["href"] for link in lora.find(class_="wiki-digest__related").find_all("a")}
-    assert hrefs["hu2021lora"] == "../../papers/#hu2021lora"
+    assert hrefs["hu2021lora"] == "../../papers/hu2021lora/"
     assert hrefs["LoRA"] == "../../tuning/lora/"
     assert hrefs["Fine-tuning"] == "../../tuning/fine-tuning/"
 
@@ -248,3 +248,33 @@ def test_empty_archive_builds(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "The archive is empty" in content(tmp_path / "site", "digest").get_text()
     assert feedparser.parse((tmp_path / "site" / "digest" / "feed.xml").read_bytes()).bozo == 0
+
+
+def test_paper_page_exists_for_cited_key(built: Path) -> None:
+    assert (built / "papers" / "hu2021lora" / "index.html").is_file()
+
+
+def test_mentions_html_for_paper_page(tmp_path: Path) -> None:
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import Files
+
+    config_file = write_wiki(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    record = (
+        '{"arxiv":["2106.09685"],"date_source":"feed","feed":"TLDR AI","id":"1","link":"https://a.example/1",'
+        '"published":"2026-12-02T08:00:00Z","title":"LoRA <again>"}'
+    )
+    (archive / "2026-12.jsonl").write_text(record + "\n", encoding="utf-8")
+    config = load_config(str(config_file))
+    config.plugins.on_config(config)
+    plugin = config.plugins["wiki/digest"]
+    plugin.on_files(Files([]), config=config)
+
+    html = plugin.mentions_html("hu2021lora", "papers/hu2021lora/")
+
+    assert html.startswith('<h2 id="mentioned-in-the-digests">Mentioned in the digests</h2>')
+    assert '<a href="https://a.example/1" rel="noopener noreferrer">LoRA &lt;again&gt;</a>' in html
+    assert '(<a href="../../digest/2026-W49/">2026-W49</a>)' in html
+    assert "2026-12-02 \u00b7 TLDR AI" in html
+    assert plugin.mentions_html("unknown", "papers/unknown/") == ""

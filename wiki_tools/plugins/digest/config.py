@@ -104,8 +104,10 @@ class DigestConfig(Config):
     """Title of a navigation section that the digest index is added to, when `nav` does not list it."""
     bib_file = c.Type(str, default="papers.bib")
     """BibTeX file whose papers the digest items link to, relative to `mkdocs.yml`."""
-    paper_uri = c.Type(str, default="papers/index.md#{key}")
-    """Page of a paper, with `{key}` for its citation key. Items citing the paper link there."""
+    paper_url = c.Type(str, default="papers/{slug}/")
+    """URL of a paper's page relative to the site root, with `{slug}` for the page name that the
+    `wiki/bibliography` plugin derives from the citation key (or `{key}` for the key itself). Items
+    citing the paper link there. Without the bibliography plugin, items name the key unlinked."""
     candidate_min_mentions = c.Type(int, default=2)
     """Items that must cite a paper missing from the bibliography before it is listed as a candidate."""
     topics = c.ListOfItems(

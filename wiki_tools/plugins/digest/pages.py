@@ -17,10 +17,18 @@ from functools import lru_cache
 from html import escape
 
 from ...digest.items import DATE_SOURCE_FIRST_SEEN, Item
-from ...digest.mentions import Candidate, Story, Topic, TopicMatcher, group_stories
+from ...digest.mentions import Candidate, Mention, Story, Topic, TopicMatcher, group_stories
 from ...digest.sanitize import sanitize_html
 
-__all__ = ["Week", "group_by_week", "render_atom", "render_candidates", "render_index", "render_week"]
+__all__ = [
+    "Week",
+    "group_by_week",
+    "render_atom",
+    "render_candidates",
+    "render_index",
+    "render_paper_mentions",
+    "render_week",
+]
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 SHARED_SECTION = "In several feeds"
@@ -236,6 +244,27 @@ def render_candidates(candidates: list[Candidate], min_mentions: int) -> str:
         )
     parts.append("</ul>")
     return "".join(parts)
+
+
+def render_paper_mentions(mentions: list[Mention], week_url: Callable[[str], str] | None = None) -> str:
+    """Render the "Mentioned in the digests" section of a paper page, or return "" without mentions.
+
+    `week_url` maps a week label (`2026-W49`) to the URL of its digest page as seen from the paper
+    page. Without it, the items are listed without links to the weeks.
+    """
+    if not mentions:
+        return ""
+    rows = []
+    for mention in mentions:
+        title = escape(mention.title or mention.link or "Untitled")
+        if mention.link:
+            title = f'<a href="{escape(mention.link)}" rel="noopener noreferrer">{title}</a>'
+        week = f' (<a href="{escape(week_url(mention.week))}">{mention.week}</a>)' if week_url else ""
+        rows.append(f"<li>{mention.date:%Y-%m-%d} \u00b7 {escape(mention.feed)}: {title}{week}</li>")
+    return (
+        '<h2 id="mentioned-in-the-digests">Mentioned in the digests</h2>'
+        f'<ul class="wiki-digest-mentions">{"".join(rows)}</ul>'
+    )
 
 
 def render_atom(

@@ -14,13 +14,30 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.structure.nav import Section
 from mkdocs.structure.toc import AnchorLink
-from mkdocs.utils import get_relative_url
 
 from ...digest.archive import read_archive
-from ...digest.mentions import TopicMatcher, hit_list_candidates, index_bibliography, papers_cited_by
-from ...papers.library import Bibliography, load_bibliography
+from ...digest.mentions import (
+    Mention,
+    TopicMatcher,
+    hit_list_candidates,
+    index_bibliography,
+    paper_mentions,
+    papers_cited_by,
+)
+from ...digest.mentions import Bibliography
+from ...papers.library import load_bibliography
+from ..bibliography.plugin import get_relative_url, paper_slug
 from .config import DigestConfig, topics
-from .pages import PageLinks, Week, group_by_week, render_atom, render_candidates, render_index, render_week
+from .pages import (
+    PageLinks,
+    Week,
+    group_by_week,
+    render_atom,
+    render_candidates,
+    render_index,
+    render_paper_mentions,
+    render_week,
+)
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -43,8 +60,11 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.weeks: dict[str, Week] = {}
         self.all_weeks: list[Week] = []
         self.candidates: list = []
+        self.mentions: dict[str, list[Mention]] = {}
+        self.site_config: MkDocsConfig | None = None
         self.bibliography_index: tuple[dict[str, str], dict[str, str]] = ({}, {})
         self.matcher = TopicMatcher(())
+        self.paper_pages = False
 
     @property
     def index_uri(self) -> str:
@@ -75,6 +95,8 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.bibliography_index = index_bibliography(bibliography)
         self.all_weeks = group_by_week(contents.items)
         self.candidates = hit_list_candidates(contents.items, bibliography, self.config.candidate_min_mentions)
+        self.mentions = paper_mentions(contents.items, bibliography) if bibliography is not None else {}
+        self.site_config = config
         log.debug("Read %d items in %d weeks from %s", len(contents.items), len(self.all_weeks), self.archive_dir)
 
         # An introduction written in docs/ at the index's or candidates' place is kept; the lists follow it.
@@ -153,6 +175,22 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(document)
 
+    def mentions_html(self, key: str, from_url: str) -> str:
+        """Return the "Mentioned in the digests" section for the paper `key`, or "" when no item cites it.
+
+        For the `wiki/bibliography` plugin's paper pages: `from_url` is the paper page's URL, such as
+        `papers/hu2021lora/`, and the section links each item's week page relative to it. Valid from
+        `on_files` on, so it can be called while pages are built or in `on_post_build`.
+        """
+        config = self.site_config
+        if config is None:
+            return ""
+
+        def week_url(label: str) -> str:
+            return get_relative_url(self._file_url(config, f"{self.config.digest_dir}/{label}.md"), from_url)
+
+        return render_paper_mentions(self.mentions.get(key, []), week_url)
+
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
         """Rebuild the site when the archive changes."""
         if self.archive_dir.is_dir():
@@ -162,7 +200,8 @@ class DigestPlugin(BasePlugin[DigestConfig]):
     def _bibliography(self, config: MkDocsConfig) -> Bibliography | None:
         # Reuse the bibliography plugin's parsed file when it is enabled, to parse papers.bib once.
         plugin = config.plugins.get("wiki/bibliography")
-        loaded = getattr(plugin, "bibliography", None)
+        self.paper_pages = plugin is not None
+        loaded = getattr(plugin, "catalog", None)
         if loaded is not None:
             return loaded
 
@@ -203,11 +242,13 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         paper_urls: dict[str, str | None] = {}
 
         def paper(key: str) -> str | None:
+            # Paper pages are written by the bibliography plugin after the build, so they are not in
+            # `files`. Every cited key comes from papers.bib, so its page exists when that plugin runs.
+            if not self.paper_pages:
+                return None
             if key not in paper_urls:
-                path, _, fragment = self.config.paper_uri.format(key=key).partition("#")
-                target = files.get_file_from_path(path)
-                url = get_relative_url(target.url, base) if target is not None else None
-                paper_urls[key] = f"{url}#{fragment}" if url is not None and fragment else url
+                url = self.config.paper_url.format(key=key, slug=paper_slug(key))
+                paper_urls[key] = get_relative_url(url, base)
             return paper_urls[key]
 
         index = self.bibliography_index
