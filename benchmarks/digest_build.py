@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wiki_tools.digest.archive import add_items, read_archive  # noqa: E402
-from wiki_tools.digest.items import Item, format_timestamp  # noqa: E402
+from wiki_tools.digest.archive import add_items, read_archive
+from wiki_tools.digest.items import Item, format_timestamp
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 YEARS = 5
@@ -70,10 +70,18 @@ def synthetic_items(end: datetime) -> list[Item]:
                 if recent_links and random_numbers.random() < 0.1:
                     link = random_numbers.choice(recent_links[-200:])
                 else:
-                    link = f"https://{feed.lower().replace(' ', '-').replace(chr(39), '')}.example/{day:%Y/%m/%d}/{index}"
+                    link = (
+                        f"https://{feed.lower().replace(' ', '-').replace(chr(39), '')}.example/{day:%Y/%m/%d}/{index}"
+                    )
                     recent_links.append(link)
                 topic = random_numbers.choice(TOPIC_WORDS)
-                arxiv = (f"{random_numbers.randint(19, 26)}{random_numbers.randint(1, 12):02d}.{random_numbers.randint(1, 400):05d}",) if random_numbers.random() < 0.05 else ()
+                arxiv = (
+                    (
+                        f"{random_numbers.randint(19, 26)}{random_numbers.randint(1, 12):02d}.{random_numbers.randint(1, 400):05d}",
+                    )
+                    if random_numbers.random() < 0.05
+                    else ()
+                )
                 summary = (
                     f"<p>A new result on {topic}: {'the authors measure what changes and what does not. ' * 4}"
                     f'<a href="{link}" rel="noopener noreferrer">Read more</a>.</p>'
@@ -96,7 +104,15 @@ def synthetic_items(end: datetime) -> list[Item]:
 
 
 def write_site(root: Path, with_digest: bool) -> Path:
-    for name in ("index.md", "agents.md", "newsletters.md", "tuning/lora.md", "tuning/rag.md", "tuning/prompting.md", "tuning/fine-tuning.md"):
+    for name in (
+        "index.md",
+        "agents.md",
+        "newsletters.md",
+        "tuning/lora.md",
+        "tuning/rag.md",
+        "tuning/prompting.md",
+        "tuning/fine-tuning.md",
+    ):
         page = root / "docs" / name
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(f"# {Path(name).stem.title()}\n\nText.\n", encoding="utf-8")
@@ -158,7 +174,9 @@ def main() -> None:
     print(f"|{'-' * 36}|------|---------------|------------|--------------|")
     for name, key in (("mkdocs build, no digest plugin", "without"), ("mkdocs build, wiki/digest plugin", "with")):
         walls = [sample[0] for sample in times[key]]
-        print(f"| {name:<34} | {len(walls):>4} | {median(key, 0):>13.2f} | {min(walls):>10.2f} | {median(key, 1):>12.2f} |")
+        print(
+            f"| {name:<34} | {len(walls):>4} | {median(key, 0):>13.2f} | {min(walls):>10.2f} | {median(key, 1):>12.2f} |"
+        )
     added_wall = median("with", 0) - median("without", 0)
     added_cpu = median("with", 1) - median("without", 1)
     print(f"\nadded by the digest plugin: {added_wall:.2f} s wall, {added_cpu:.2f} s CPU")

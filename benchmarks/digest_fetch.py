@@ -23,8 +23,8 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wiki_tools.digest.fetch import FetchSettings  # noqa: E402
-from wiki_tools.digest.update import FeedSource, fetch_all  # noqa: E402
+from wiki_tools.digest.fetch import FetchSettings
+from wiki_tools.digest.update import FeedSource, fetch_all
 
 FEEDS = 50
 DELAY_SECONDS = 0.3
@@ -41,7 +41,7 @@ def feed_document(number: int) -> bytes:
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed {number}</title>'
         f"<link>https://news{number}.example/</link><description>x</description>{items}</channel></rss>"
-    ).encode("utf-8")
+    ).encode()
 
 
 class SlowFeedServer(ThreadingHTTPServer):
@@ -56,7 +56,7 @@ def start_server() -> tuple[SlowFeedServer, list[str]]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 (name fixed by http.server)
+        def do_GET(self) -> None:
             time.sleep(DELAY_SECONDS)
             body = documents[self.path]
             etag = f'"{zlib.crc32(body):08x}"'
@@ -72,7 +72,7 @@ def start_server() -> tuple[SlowFeedServer, list[str]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args) -> None:  # noqa: A002
+        def log_message(self, format: str, *args) -> None:
             pass
 
     server = SlowFeedServer(("127.0.0.1", 0), Handler)
@@ -104,7 +104,12 @@ def time_sequential(urls: list[str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each approach (default 5; the sequential loop runs ceil(N/2) times)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="runs of each approach (default 5; the sequential loop runs ceil(N/2) times)",
+    )
     arguments = parser.parse_args()
 
     server, urls = start_server()

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 FEEDS = Path(__file__).resolve().parent / "fixtures" / "digest"
 
@@ -60,10 +61,10 @@ class FeedServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 (name fixed by http.server)
+            def do_GET(self) -> None:
                 server._answer(self)
 
-            def log_message(self, format: str, *args) -> None:  # noqa: A002
+            def log_message(self, format: str, *args) -> None:
                 pass
 
         self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
@@ -81,7 +82,7 @@ class FeedServer:
         with self._lock:
             return [request for request in self.requests if request.path == path]
 
-    def __enter__(self) -> FeedServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -144,7 +145,9 @@ def rss(*items: str, title: str = "Test feed", link: str = "https://news.example
     ).encode("utf-8")
 
 
-def rss_item(number: int, *, date: str | None = "Mon, 30 Nov 2026 08:00:00 GMT", guid: bool = True, extra: str = "") -> str:
+def rss_item(
+    number: int, *, date: str | None = "Mon, 30 Nov 2026 08:00:00 GMT", guid: bool = True, extra: str = ""
+) -> str:
     """Return one RSS `<item>` numbered `number`, with a GUID and date unless told otherwise."""
     parts = [f"<title>Story {number}</title>", f"<link>https://news.example/story/{number}</link>"]
     if guid:

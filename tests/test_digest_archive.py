@@ -39,7 +39,13 @@ def identities(archive: Path) -> list[tuple[str, str]]:
 
 def write_site(tmp_path: Path, feeds: dict[str, str], **options: object) -> Path:
     """Write a minimal mkdocs.yml whose digest plugin lists `feeds` and return its path."""
-    lines = ["site_name: Test", "plugins:", "  - wiki/digest:", "      archive_dir: archive", "      backoff_seconds: 0.01"]
+    lines = [
+        "site_name: Test",
+        "plugins:",
+        "  - wiki/digest:",
+        "      archive_dir: archive",
+        "      backoff_seconds: 0.01",
+    ]
     lines += [f"      {name}: {value}" for name, value in options.items()]
     lines.append("      feeds:")
     for name, url in feeds.items():
@@ -86,7 +92,11 @@ def test_runs_lose_and_duplicate_nothing(server: FeedServer, tmp_path: Path) -> 
 
     stored = identities(tmp_path)
     assert len(stored) == len(set(stored))
-    assert [identity for identity in stored if identity[0] == "A"] == [("A", "story-1"), ("A", "story-2"), ("A", "story-3")]
+    assert [identity for identity in stored if identity[0] == "A"] == [
+        ("A", "story-1"),
+        ("A", "story-2"),
+        ("A", "story-3"),
+    ]
     assert len([identity for identity in stored if identity[0] == "B"]) == 3
 
 
@@ -181,7 +191,12 @@ def test_cli_exits_cleanly_when_lock_busy(server: FeedServer, tmp_path: Path) ->
 
     with archive_lock(archive):
         result = subprocess.run(
-            fetch_command(config, "--wait", "0.2"), capture_output=True, text=True, env=environment(), timeout=60
+            fetch_command(config, "--wait", "0.2"),
+            capture_output=True,
+            text=True,
+            env=environment(),
+            timeout=60,
+            check=False,
         )
 
     assert result.returncode == 1
@@ -196,7 +211,12 @@ def test_concurrent_fetch_runs_leave_valid_archive(server: FeedServer, tmp_path:
         server.routes[f"/{name}.xml"] = Route(body=rss(*items), delay_seconds=0.3)
     config = write_site(tmp_path, {name.upper(): server.url(f"/{name}.xml") for name in "abc"})
 
-    runs = [subprocess.Popen(fetch_command(config), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment()) for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            fetch_command(config), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment()
+        )
+        for _ in range(2)
+    ]
     results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
 
     assert [code for code, _, _ in results] == [0, 0], results
@@ -217,19 +237,27 @@ def test_killed_fetch_leaves_previous_archive_whole(server: FeedServer, tmp_path
     server.routes["/a.xml"] = Route(body=rss(*first))
     config = write_site(tmp_path, {"A": server.url("/a.xml")}, max_bytes=100_000_000)
     archive = tmp_path / "archive"
-    assert subprocess.run(fetch_command(config), capture_output=True, env=environment(), timeout=120).returncode == 0
+    assert (
+        subprocess.run(
+            fetch_command(config), capture_output=True, env=environment(), timeout=120, check=False
+        ).returncode
+        == 0
+    )
     before = month_bytes(archive)
 
     # The second run adds 8,000 items to the same months. It is killed as soon as its first
     # temporary file appears, that is, in the middle of replacing a monthly file.
     padding = "Long summary text. " * 20
     second = [
-        rss_item(1000 + number, date=f"Tue, {number % 27 + 1:02d} {_MONTHS[number % 12 + 1]} 2025 08:00:00 GMT", extra="")
-        .replace(f"Text of story {1000 + number}.", padding)
+        rss_item(
+            1000 + number, date=f"Tue, {number % 27 + 1:02d} {_MONTHS[number % 12 + 1]} 2025 08:00:00 GMT", extra=""
+        ).replace(f"Text of story {1000 + number}.", padding)
         for number in range(8_000)
     ]
     server.routes["/a.xml"] = Route(body=rss(*first, *second))
-    run = subprocess.Popen(fetch_command(config), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment())
+    run = subprocess.Popen(
+        fetch_command(config), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment()
+    )
     deadline = time.monotonic() + 120
     while not any(archive.glob(".2025-*.tmp")):
         assert run.poll() is None, "the fetch finished before it could be killed"
@@ -249,10 +277,28 @@ def test_killed_fetch_leaves_previous_archive_whole(server: FeedServer, tmp_path
     assert any(archive.glob(".2025-*.tmp"))
 
     # The next run removes the leftover temporary file and completes the archive without duplicates.
-    assert subprocess.run(fetch_command(config), capture_output=True, env=environment(), timeout=300).returncode == 0
+    assert (
+        subprocess.run(
+            fetch_command(config), capture_output=True, env=environment(), timeout=300, check=False
+        ).returncode
+        == 0
+    )
     assert not any(archive.glob(".*.tmp"))
     stored = identities(archive)
     assert len(stored) == len(set(stored)) == 12 + 8_000
 
 
-_MONTHS = {1: "Jan", 2: "Feb", 3: "Mar", 4: "Apr", 5: "May", 6: "Jun", 7: "Jul", 8: "Aug", 9: "Sep", 10: "Oct", 11: "Nov", 12: "Dec"}
+_MONTHS = {
+    1: "Jan",
+    2: "Feb",
+    3: "Mar",
+    4: "Apr",
+    5: "May",
+    6: "Jun",
+    7: "Jul",
+    8: "Aug",
+    9: "Sep",
+    10: "Oct",
+    11: "Nov",
+    12: "Dec",
+}

@@ -191,7 +191,9 @@ def test_candidates_page_lists_repeated_paper(built: Path) -> None:
 def test_digest_pages_added_to_newsletters_section(built: Path) -> None:
     soup = BeautifulSoup((built / "index.html").read_text(encoding="utf-8"), "html.parser")
 
-    section = next(item for item in soup.select("nav.md-nav--primary li.md-nav__item--nested") if "Newsletters" in item.get_text())
+    section = next(
+        item for item in soup.select("nav.md-nav--primary li.md-nav__item--nested") if "Newsletters" in item.get_text()
+    )
     labels = [link.get_text(strip=True) for link in section.select("a.md-nav__link")]
     assert "Newsletter digests" in labels
     assert "Candidates for the hit list" in labels

@@ -128,7 +128,9 @@ def test_missing_or_ambiguous_date_uses_first_seen(date: str | None) -> None:
 
 
 def test_html_title_becomes_plain_text() -> None:
-    [entry] = entries(rss("<item><title>LoRA &lt;em&gt;merged&lt;/em&gt; &lt;script&gt;x()&lt;/script&gt;</title></item>"))
+    [entry] = entries(
+        rss("<item><title>LoRA &lt;em&gt;merged&lt;/em&gt; &lt;script&gt;x()&lt;/script&gt;</title></item>")
+    )
 
     assert normalise(entry).title == "LoRA merged"
 

@@ -160,7 +160,9 @@ def test_story_key_ignores_noise(first: str, second: str) -> None:
 
 
 def test_story_key_keeps_meaningful_query() -> None:
-    assert story_key(make_item(1, link="https://x.example/?id=1")) != story_key(make_item(2, link="https://x.example/?id=2"))
+    assert story_key(make_item(1, link="https://x.example/?id=1")) != story_key(
+        make_item(2, link="https://x.example/?id=2")
+    )
 
 
 def test_group_stories_names_every_feed() -> None:

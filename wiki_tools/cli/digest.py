@@ -64,7 +64,9 @@ def fetch(site: SiteContext, feeds: list, wait_seconds: float) -> None:
     config = site.plugin_config("wiki/digest")
     sources = feeds or feed_sources(config)
     if not sources:
-        raise click.ClickException("No feeds to fetch. List them under 'feeds' of the wiki/digest plugin or pass --feed.")
+        raise click.ClickException(
+            "No feeds to fetch. List them under 'feeds' of the wiki/digest plugin or pass --feed."
+        )
     archive_dir = site.root / config.archive_dir
     settings = fetch_settings(config, site.config.site_url)
 

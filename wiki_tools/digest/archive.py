@@ -282,5 +282,6 @@ def load_state(archive_dir: Path) -> dict[str, FeedState]:
 def save_state(archive_dir: Path, states: dict[str, FeedState]) -> None:
     """Replace the state file atomically. Keys are sorted so that the file diffs cleanly."""
     document = {"feeds": {name: states[name].to_json() for name in sorted(states)}}
-    atomic_write_text(archive_dir / STATE_FILE, json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-
+    atomic_write_text(
+        archive_dir / STATE_FILE, json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )

@@ -25,7 +25,7 @@ import requests
 
 from .. import __version__
 
-__all__ = ["DEFAULT_USER_AGENT", "FetchError", "FetchSettings", "FeedResponse", "fetch_feed"]
+__all__ = ["DEFAULT_USER_AGENT", "FeedResponse", "FetchError", "FetchSettings", "fetch_feed"]
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,9 @@ def _read_response(url: str, response: requests.Response, settings: FetchSetting
 
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > settings.max_bytes:
-        raise _AttemptFailed(f"body of {int(declared)} bytes exceeds the limit of {settings.max_bytes}", retryable=False)
+        raise _AttemptFailed(
+            f"body of {int(declared)} bytes exceeds the limit of {settings.max_bytes}", retryable=False
+        )
 
     chunks = []
     size = 0

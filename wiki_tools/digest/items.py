@@ -12,8 +12,8 @@ import hashlib
 import html
 import re
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -97,7 +97,19 @@ class Item:
         Raises:
             KeyError, TypeError, ValueError: a required field is missing or has the wrong type.
         """
-        known = {"feed", "id", "title", "link", "published", "date_source", "summary", "authors", "tags", "arxiv", "doi"}
+        known = {
+            "feed",
+            "id",
+            "title",
+            "link",
+            "published",
+            "date_source",
+            "summary",
+            "authors",
+            "tags",
+            "arxiv",
+            "doi",
+        }
         for name in ("feed", "id", "title", "published", "date_source"):
             if not isinstance(record[name], str):
                 raise TypeError(f"field {name!r} must be a string, not {type(record[name]).__name__}")

@@ -11,8 +11,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -35,8 +35,8 @@ __all__ = [
     "DEFAULT_TOPICS",
     "Candidate",
     "Mention",
-    "Story",
     "PaperRecord",
+    "Story",
     "Topic",
     "TopicMatcher",
     "find_references",
@@ -319,7 +319,7 @@ def _normalise_link(link: str) -> str:
     scheme, separator, rest = link.partition("://")
     if separator and scheme.lower() in ("http", "https") and not any(mark in rest for mark in "?#:@%"):
         # Most links have no query, port or credentials, and need no full parse.
-        host, slash, path = rest.partition("/")
+        host, _, path = rest.partition("/")
         return host.lower().removeprefix("www.") + ("/" + path.rstrip("/") if path.rstrip("/") else "/")
 
     parts = urlsplit(link)

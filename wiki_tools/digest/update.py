@@ -103,7 +103,7 @@ class _Download:
 def fetch_all(
     feeds: Iterable[FeedSource],
     archive_dir: Path,
-    settings: FetchSettings = FetchSettings(),
+    settings: FetchSettings | None = None,
     *,
     summary_chars: int = DEFAULT_SUMMARY_CHARS,
     lock_wait_seconds: float = 600,
@@ -121,6 +121,7 @@ def fetch_all(
     """
     sources = _unique_sources(feeds)
     archive_dir = Path(archive_dir)
+    settings = settings or FetchSettings()
 
     with archive_lock(archive_dir, lock_wait_seconds):
         run_time = (now or datetime.now(UTC)).replace(microsecond=0)
@@ -246,7 +247,9 @@ def _download(
     items = []
     skipped = 0
     for entry in parsed.entries:
-        item = item_from_entry(entry, feed=source.name, base_url=response.url, seen_at=run_time, summary_chars=summary_chars)
+        item = item_from_entry(
+            entry, feed=source.name, base_url=response.url, seen_at=run_time, summary_chars=summary_chars
+        )
         if item is None:
             skipped += 1
         else:

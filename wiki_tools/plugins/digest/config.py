@@ -112,7 +112,9 @@ class DigestConfig(Config):
     """Items that must cite a paper missing from the bibliography before it is listed as a candidate."""
     topics = c.ListOfItems(
         c.SubConfig(TopicConfig),
-        default=[{"page": topic.page, "title": topic.title, "keywords": list(topic.keywords)} for topic in DEFAULT_TOPICS],
+        default=[
+            {"page": topic.page, "title": topic.title, "keywords": list(topic.keywords)} for topic in DEFAULT_TOPICS
+        ],
     )
     """Guide pages that items link to when they mention one of the keywords."""
     search_weeks = c.Type(bool, default=False)

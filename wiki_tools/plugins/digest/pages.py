@@ -185,15 +185,21 @@ def _topics(story: Story, matcher: TopicMatcher, links: PageLinks) -> list[str]:
     # seconds over a large archive.
     text = " ".join(f"{item.title} {' '.join(item.tags)} {_TAG.sub(' ', item.summary)}" for item in story.items)
     found: list[Topic] = matcher.find(text)
-    return [f'<a href="{escape(links.topics[topic.page])}">{escape(topic.title)}</a>' for topic in found if topic.page in links.topics]
+    return [
+        f'<a href="{escape(links.topics[topic.page])}">{escape(topic.title)}</a>'
+        for topic in found
+        if topic.page in links.topics
+    ]
 
 
 def render_index(weeks: list[Week], week_url: Callable[[Week], str], candidates_url: str, feed_url: str | None) -> str:
     """Render the list of all weeks, newest first, with item counts per feed."""
     total = sum(len(week.items) for week in weeks)
     parts = [
-        f"<p>{total} items in {len(weeks)} weeks. Papers that the digests cite repeatedly but the hit list "
-        f'lacks are on <a href="{escape(candidates_url)}">Candidates for the hit list</a>.'
+        (
+            f"<p>{total} items in {len(weeks)} weeks. Papers that the digests cite repeatedly but the hit list "
+            f'lacks are on <a href="{escape(candidates_url)}">Candidates for the hit list</a>.'
+        )
     ]
     if feed_url:
         parts.append(f' Subscribe to the weekly digests with the <a href="{escape(feed_url)}">Atom feed</a>.')

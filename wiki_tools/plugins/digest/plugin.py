@@ -17,6 +17,7 @@ from mkdocs.structure.toc import AnchorLink
 
 from ...digest.archive import read_archive
 from ...digest.mentions import (
+    Bibliography,
     Mention,
     TopicMatcher,
     hit_list_candidates,
@@ -24,7 +25,6 @@ from ...digest.mentions import (
     paper_mentions,
     papers_cited_by,
 )
-from ...digest.mentions import Bibliography
 from ...papers.library import load_bibliography
 from ..bibliography.plugin import get_relative_url, paper_slug
 from .config import DigestConfig, topics
@@ -100,7 +100,10 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         log.debug("Read %d items in %d weeks from %s", len(contents.items), len(self.all_weeks), self.archive_dir)
 
         # An introduction written in docs/ at the index's or candidates' place is kept; the lists follow it.
-        for uri, title in ((self.index_uri, "Newsletter digests"), (self.candidates_uri, "Candidates for the hit list")):
+        for uri, title in (
+            (self.index_uri, "Newsletter digests"),
+            (self.candidates_uri, "Candidates for the hit list"),
+        ):
             if files.get_file_from_path(uri) is None:
                 files.append(File.generated(config, uri, content=f"# {title}\n"))
 
