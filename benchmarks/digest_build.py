@@ -1,8 +1,8 @@
 """Benchmark: what the digest plugin adds to `mkdocs build` with five years of daily digests.
 
-Writes a synthetic archive of about 50,000 items (ten feeds, five years, each feed publishing one to
-eight items a day, some stories carried by several feeds, some citing arXiv papers) through the
-archive's own writer, then builds one small Material site with and without the `wiki/digest`
+Writes a synthetic archive of about 50,000 items through the archive's own writer: ten feeds over
+five years, each publishing one to eight items a day. Some stories are carried by several feeds and
+some cite arXiv papers. Then it builds one small Material site with and without the `wiki/digest`
 plugin, alternating, and compares the medians.
 
 Run: python benchmarks/digest_build.py [--repeat N]

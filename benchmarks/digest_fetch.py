@@ -1,4 +1,4 @@
-"""Benchmark: fetch 50 feeds from a local server that answers each request after 300 ms.
+"""Benchmark: fetch 50 feeds from a local server that responds to each request after 300 ms.
 
 Compares `wiki-tools digest fetch` (concurrent, through `fetch_all`) with the loop a user would
 otherwise write, `for url in urls: feedparser.parse(url)`, side by side in one run. Both fetch the
@@ -126,7 +126,7 @@ def main() -> None:
         ("wiki-tools digest fetch, empty archive", ours),
         ("wiki-tools digest fetch, all 304", warm),
     ]
-    print(f"{FEEDS} feeds of {ITEMS_PER_FEED} items, each answered after {DELAY_SECONDS * 1000:.0f} ms\n")
+    print(f"{FEEDS} feeds of {ITEMS_PER_FEED} items, each served after {DELAY_SECONDS * 1000:.0f} ms\n")
     print(f"| {'approach':<40} | runs | median s | min s | max s | speed-up |")
     print(f"|{'-' * 42}|------|----------|-------|-------|----------|")
     for name, times in rows:

@@ -15,14 +15,14 @@ FEEDS = Path(__file__).resolve().parent / "fixtures" / "digest"
 
 @dataclass
 class Route:
-    """How the server answers one path."""
+    """The response the server sends for one path."""
 
     body: bytes = b""
     status: int = 200
     content_type: str = "application/rss+xml"
     headers: dict[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0
-    """Sleep before answering, to simulate a slow server."""
+    """Pause before responding, to simulate a slow server."""
     etag: str | None = None
     """When set, a request with a matching If-None-Match gets 304."""
     last_modified: str | None = None
@@ -46,15 +46,15 @@ class Request:
 
 
 class FeedServer:
-    """A threaded HTTP server answering each path from `routes`. Unknown paths get 404."""
+    """A threaded HTTP server that responds to each path from `routes`. Unknown paths get 404."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Route | list[Route]] = {}
-        """Answers by path. A list is answered in order, one entry per request, and its last entry repeats."""
+        """Responses by path. A list is used in order, one entry per request, and its last entry repeats."""
         self.requests: list[Request] = []
         self.active = 0
         self.max_active = 0
-        """Most requests in progress at the same time since the server started."""
+        """Maximum number of requests in progress at the same time since the server started."""
         self._lock = threading.Lock()
         server = self
 
@@ -62,7 +62,7 @@ class FeedServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                server._answer(self)
+                server._respond(self)
 
             def log_message(self, format: str, *args) -> None:
                 pass
@@ -90,7 +90,7 @@ class FeedServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+    def _respond(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:
             self.requests.append(Request(handler.path, {key.lower(): value for key, value in handler.headers.items()}))
             self.active += 1
@@ -148,7 +148,7 @@ def rss(*items: str, title: str = "Test feed", link: str = "https://news.example
 def rss_item(
     number: int, *, date: str | None = "Mon, 30 Nov 2026 08:00:00 GMT", guid: bool = True, extra: str = ""
 ) -> str:
-    """Return one RSS `<item>` numbered `number`, with a GUID and date unless told otherwise."""
+    """Return one RSS `<item>` numbered `number`, with a GUID and a date unless the arguments turn them off."""
     parts = [f"<title>Story {number}</title>", f"<link>https://news.example/story/{number}</link>"]
     if guid:
         parts.append(f'<guid isPermaLink="false">story-{number}</guid>')

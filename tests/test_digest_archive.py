@@ -69,7 +69,7 @@ def test_runs_lose_and_duplicate_nothing(server: FeedServer, tmp_path: Path) -> 
     november = "Mon, 30 Nov 2026 08:00:00 GMT"
     december = "Tue, 01 Dec 2026 08:00:00 GMT"
 
-    # Run 1: both feeds answer.
+    # Run 1: both feeds respond.
     server.routes["/a.xml"] = Route(body=rss(rss_item(1, date=november), rss_item(2, date=december)))
     server.routes["/b.xml"] = Route(body=rss(rss_item(10), rss_item(11, guid=False, date=None)))
     fetch_all(feeds, tmp_path, FAST)

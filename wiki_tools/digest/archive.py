@@ -230,12 +230,12 @@ def _remove_stale_temporaries(archive_dir: Path) -> None:
 
 @dataclass
 class FeedState:
-    """What the fetcher remembers about one feed between runs. None of it is archive content."""
+    """Per-feed memory of the fetcher between runs. None of it is archive content."""
 
     configured_url: str = ""
     """The URL from `mkdocs.yml` when this state was recorded. If the editor changes it, the state starts over."""
     url: str = ""
-    """Where to fetch: the configured URL, or its target after a permanent redirect."""
+    """URL to fetch: the configured URL, or its target after a permanent redirect."""
     etag: str | None = None
     last_modified: str | None = None
     last_fetch: str | None = None
@@ -244,7 +244,7 @@ class FeedState:
     """Failed runs in a row since the last success."""
     last_error: str | None = None
     gone: bool = False
-    """The server answered 410 Gone. The feed is skipped until its URL changes in `mkdocs.yml`."""
+    """True after a 410 Gone response. The feed is skipped until its URL changes in `mkdocs.yml`."""
     retry_not_before: str | None = None
     """UTC time before which the server asked (with Retry-After) not to be fetched again."""
     extra: dict[str, Any] = field(default_factory=dict)

@@ -47,7 +47,7 @@ class FetchSettings:
     max_bytes: int = 10 * 1024 * 1024
     """Largest body accepted, after decompression. Large full-text feeds stay well under 1 MiB."""
     retries: int = 2
-    """Attempts after the first one for a timeout, a dropped connection, a 429 or a 5xx answer."""
+    """Attempts after the first one for a timeout, a dropped connection, a 429 or a 5xx response."""
     backoff_seconds: float = 2.0
     """Wait before the first retry. Each further retry waits twice as long, plus up to 10 % jitter."""
     max_retry_after_seconds: float = 60.0
@@ -59,7 +59,7 @@ class FetchSettings:
 
 @dataclass(frozen=True)
 class FeedResponse:
-    """A successful answer: 200 with a body, or 304 Not Modified without one."""
+    """A successful response: 200 with a body, or 304 Not Modified without one."""
 
     status: int
     url: str
@@ -94,7 +94,7 @@ class FetchError(Exception):
         self.status = status
         self.attempts = attempts
         self.gone = gone
-        """The server answered 410 Gone."""
+        """True when the server responded 410 Gone."""
         self.retry_after = retry_after
         """When the server allows the next request, from a `Retry-After` longer than we wait."""
 
@@ -118,7 +118,7 @@ def fetch_feed(
     """Fetch `url` with conditional GET, retrying transient failures.
 
     Raises:
-        FetchError: every attempt failed, the answer was not retryable, or the server said 410 Gone.
+        FetchError: every attempt failed, the response was not retryable, or the server responded 410 Gone.
     """
     headers = {
         "User-Agent": settings.user_agent,

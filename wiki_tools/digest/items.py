@@ -1,6 +1,6 @@
 """One normalised feed item: a stable identity, a UTC date, an absolute link, plain title, safe summary.
 
-An item is stored once and never rewritten, so everything here must give the same answer for the same
+An item is stored once and never rewritten, so everything here must return the same result for the same
 entry on every fetch. The one exception is the first-seen time of an undated item, which is taken
 from the fetch that first stored it and then kept.
 """

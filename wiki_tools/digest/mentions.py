@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class PaperRecord(Protocol):
-    """What matching needs from a bibliography entry. `papers.library.Paper` and `papers.catalog.CatalogEntry` fit."""
+    """Fields of a bibliography entry that matching reads. `papers.library.Paper` and `papers.catalog.CatalogEntry` fit."""
 
     key: str
     arxiv_id: str | None
@@ -237,7 +237,7 @@ class TopicMatcher:
             for keyword in topic.keywords:
                 if keyword.strip():
                     self._by_keyword[keyword.lower()].append((topic, keyword))
-        # Longest first, so that "agents" wins over "agent" at the same place.
+        # Longer keywords first, so that "agents" wins over "agent" at the same place.
         alternatives = sorted(self._by_keyword, key=len, reverse=True)
         self._scan = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
 

@@ -45,7 +45,7 @@ class FeedSource:
 
 @dataclass
 class FeedOutcome:
-    """What one run did with one feed."""
+    """The result of one run for one feed."""
 
     name: str
     url: str
@@ -56,7 +56,7 @@ class FeedOutcome:
     entries: int = 0
     """Entries in the fetched feed, stored or not."""
     reason: str = ""
-    """Why the feed failed or was deferred."""
+    """Reason the feed failed or was deferred."""
     notes: list[str] = field(default_factory=list)
     """Things the editor may want to act on: a permanent redirect, a feed parsed despite errors."""
     error_streak: int = 0
@@ -194,7 +194,7 @@ def _skip_reason(source: FeedSource, state: FeedState, now: datetime) -> _Downlo
     outcome.last_success = state.last_success
     if state.gone:
         outcome.reason = (
-            f"the server answered 410 Gone at {state.last_fetch}, so the feed is no longer fetched. "
+            f"the server responded 410 Gone at {state.last_fetch}, so the feed is no longer fetched. "
             "Remove it from mkdocs.yml or give it a new URL"
         )
         return _Download(source, state, outcome)

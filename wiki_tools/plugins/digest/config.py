@@ -85,7 +85,7 @@ class DigestConfig(Config):
     max_bytes = c.Type(int, default=FetchSettings.max_bytes)
     """Largest feed accepted, in bytes after decompression."""
     retries = c.Type(int, default=FetchSettings.retries)
-    """Retries after a timeout, a dropped connection, a 429 or a 5xx answer."""
+    """Retries after a timeout, a dropped connection, a 429 or a 5xx response."""
     backoff_seconds = c.Type((int, float), default=FetchSettings.backoff_seconds)
     """Wait before the first retry; it doubles for each further retry."""
     max_retry_after_seconds = c.Type((int, float), default=FetchSettings.max_retry_after_seconds)

@@ -318,7 +318,7 @@ def render_atom(
 
 
 def _week_summary_html(week: Week) -> str:
-    """A short HTML list of the week's stories for feed readers: titles with links, no summaries."""
+    """Render the week's stories for feed readers as a short HTML list: titles with links, no summaries."""
     items = []
     for story in group_stories(week.items):
         lead = story.lead
