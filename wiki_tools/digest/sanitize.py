@@ -37,7 +37,8 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"]|\"[^\"]*\")*)>")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|\w+);")
 _VOID_TAGS = {"br"}
 _WHITESPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters other than tab, line feed and carriage return, which XML and HTML text must not contain.
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 def _absolute_link(base_url: str | None):
@@ -79,12 +80,12 @@ def sanitize_html(fragment: str, base_url: str | None = None) -> str:
     stored summaries without changing them.
     """
     cleaner = _DEFAULT_CLEANER if base_url is None else _cleaner(base_url)
-    return cleaner.clean(_CONTROL.sub("", fragment)).strip()
+    return cleaner.clean(fragment.translate(_CONTROL)).strip()
 
 
 def plain_text(fragment: str) -> str:
     """Return the visible text of an HTML or plain-text fragment on one line, without markup."""
-    text = nh3.clean(_CONTROL.sub("", fragment), tags=set(), clean_content_tags=REMOVED_WITH_CONTENT)
+    text = nh3.clean(fragment.translate(_CONTROL), tags=set(), clean_content_tags=REMOVED_WITH_CONTENT)
     return _WHITESPACE.sub(" ", html.unescape(text)).strip()
 
 
