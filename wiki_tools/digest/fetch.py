@@ -164,6 +164,8 @@ def fetch_feed(
 
 def _attempt(url: str, headers: dict[str, str], settings: FetchSettings) -> dict:
     """Make one request and read the body within the time and size limits."""
+    # NOTE: the deadline is checked between reads, and each read may wait up to `timeout_seconds`
+    # itself, so a server that stalls just before the deadline can stretch an attempt to about twice it.
     deadline = time.monotonic() + settings.timeout_seconds
     session = requests.Session()
     session.max_redirects = settings.max_redirects
