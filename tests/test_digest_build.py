@@ -280,3 +280,30 @@ def test_mentions_html_for_paper_page(tmp_path: Path) -> None:
     assert '(<a href="../../digest/2026-W49/">2026-W49</a>)' in html
     assert "2026-12-02 \u00b7 TLDR AI" in html
     assert plugin.mentions_html("unknown", "papers/unknown/") == ""
+
+
+def test_stylesheet_served_locally(built: Path) -> None:
+    soup = BeautifulSoup((built / "digest" / "2026-W49" / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+    stylesheets = [link["href"] for link in soup.find_all("link", rel="stylesheet")]
+    assert "../../assets/wiki-digest/digest.css" in stylesheets
+    assert (built / "assets" / "wiki-digest" / "digest.css").is_file()
+
+
+def test_hand_edited_unsafe_link_not_published(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    record = (
+        '{"date_source":"feed","feed":"A","id":"1","link":"javascript:alert(1)","published":"2026-12-01T00:00:00Z",'
+        '"summary":"<p onclick=\\"alert(2)\\">text<script>alert(3)</script></p>","title":"<b>Edited</b>"}'
+    )
+    (archive / "2026-12.jsonl").write_text(record + "\n", encoding="utf-8")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "site" / "digest" / "2026-W49" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;b&gt;Edited&lt;/b&gt;" in html
+    assert not FORBIDDEN.search(html)
+    assert not FORBIDDEN.search((tmp_path / "site" / "digest" / "feed.xml").read_text(encoding="utf-8"))

@@ -145,3 +145,10 @@ def test_fetch_help_documents_options() -> None:
     assert "--feed NAME=URL" in result.output
     assert "--wait" in result.output
     assert "Example:" in result.output
+
+
+def test_feed_option_rejects_repeated_name(tmp_path: Path) -> None:
+    result = run(write_site(tmp_path, {}), "--feed", "A=http://127.0.0.1:9/a", "--feed", "A=http://127.0.0.1:9/b")
+
+    assert result.exit_code == 1
+    assert "Feed name 'A' is used twice" in result.output

@@ -327,3 +327,11 @@ def test_undated_item_keeps_first_seen_time(server: FeedServer, tmp_path: Path) 
     [item] = read_archive(tmp_path).items
     assert item.published == "2026-12-01T09:00:00Z"
     assert item.date_source == "first_seen"
+
+
+def test_every_feed_fixture_is_used() -> None:
+    sources = "".join(path.read_text(encoding="utf-8") for path in Path(__file__).parent.glob("test_digest_*.py"))
+
+    unused = [path.name for path in FEEDS.iterdir() if path.name not in sources]
+
+    assert unused == []

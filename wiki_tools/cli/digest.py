@@ -89,7 +89,7 @@ def fetch(site: SiteContext, feeds: list, wait_seconds: float) -> None:
             failing_after_runs=config.failing_after_runs,
             progress=show_progress,
         )
-    except LockBusyError as error:
+    except (LockBusyError, ValueError) as error:
         raise click.ClickException(str(error)) from None
 
     _print_report(report)

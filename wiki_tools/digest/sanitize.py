@@ -38,7 +38,7 @@ _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|\w+);")
 _VOID_TAGS = {"br"}
 _WHITESPACE = re.compile(r"\s+")
 # C0 control characters other than tab, line feed and carriage return, which XML and HTML text must not contain.
-_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 def _absolute_link(base_url: str | None):

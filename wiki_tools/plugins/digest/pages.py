@@ -145,13 +145,13 @@ def _render_stories(stories: list[Story], links: PageLinks, matcher: TopicMatche
 def _render_story(story: Story, links: PageLinks, matcher: TopicMatcher) -> str:
     lead = story.lead
     title = escape(lead.title or lead.link or "Untitled")
-    if lead.link:
+    if _is_web_link(lead.link):
         title = f'<a href="{escape(lead.link)}" rel="noopener noreferrer">{title}</a>'
 
     sources = []
     for item in story.items:
         source = escape(item.feed)
-        if item.link and item.link != lead.link and len(story.items) > 1:
+        if _is_web_link(item.link) and item.link != lead.link and len(story.items) > 1:
             source = f'<a href="{escape(item.link)}" rel="noopener noreferrer">{source}</a>'
         sources.append(source)
     when = _format_day(lead.published[:10])
@@ -234,7 +234,7 @@ def render_candidates(candidates: list[Candidate], min_mentions: int) -> str:
             f"<li>{escape(mention.date.strftime('%Y-%m-%d'))} \u00b7 {escape(mention.feed)}: "
             + (
                 f'<a href="{escape(mention.link)}" rel="noopener noreferrer">{escape(mention.title)}</a>'
-                if mention.link
+                if _is_web_link(mention.link)
                 else escape(mention.title)
             )
             + "</li>"
@@ -262,7 +262,7 @@ def render_paper_mentions(mentions: list[Mention], week_url: Callable[[str], str
     rows = []
     for mention in mentions:
         title = escape(mention.title or mention.link or "Untitled")
-        if mention.link:
+        if _is_web_link(mention.link):
             title = f'<a href="{escape(mention.link)}" rel="noopener noreferrer">{title}</a>'
         week = f' (<a href="{escape(week_url(mention.week))}">{mention.week}</a>)' if week_url else ""
         rows.append(f"<li>{mention.date:%Y-%m-%d} \u00b7 {escape(mention.feed)}: {title}{week}</li>")
@@ -322,10 +322,19 @@ def _week_summary_html(week: Week) -> str:
     for story in group_stories(week.items):
         lead = story.lead
         title = escape(lead.title or lead.link or "Untitled")
-        if lead.link:
+        if _is_web_link(lead.link):
             title = f'<a href="{escape(lead.link)}">{title}</a>'
         items.append(f"<li>{title} ({escape(', '.join(story.feeds))})</li>")
     return f"<ul>{''.join(items)}</ul>"
+
+
+def _is_web_link(link: str | None) -> bool:
+    """Tell whether `link` may be published as a link target.
+
+    The fetcher stores only http and https links, but the archive is a committed file that anyone
+    can edit, so the build checks again before writing an `href`.
+    """
+    return bool(link) and link.lower().startswith(("https://", "http://"))
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 log = get_plugin_logger("wiki/digest")
 
+ASSETS = Path(__file__).parent / "assets"
+STYLESHEET = "assets/wiki-digest/digest.css"
+
 _LEVELS = {"warn": logging.WARNING, "info": logging.INFO, "ignore": logging.DEBUG}
 
 
@@ -82,6 +85,8 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.root = Path(config.config_file_path).parent
         self.archive_dir = (self.root / self.config.archive_dir).resolve()
         self.matcher = TopicMatcher(topics(self.config))
+        if STYLESHEET not in config.extra_css:
+            config.extra_css.append(STYLESHEET)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -98,6 +103,8 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.mentions = paper_mentions(contents.items, bibliography) if bibliography is not None else {}
         self.site_config = config
         log.debug("Read %d items in %d weeks from %s", len(contents.items), len(self.all_weeks), self.archive_dir)
+
+        files.append(File.generated(config, STYLESHEET, abs_src_path=str(ASSETS / "digest.css")))
 
         # An introduction written in docs/ at the index's or candidates' place is kept; the lists follow it.
         for uri, title in (
