@@ -180,7 +180,7 @@ def _render_story(story: Story, links: PageLinks, matcher: TopicMatcher) -> str:
 
 def _topics(story: Story, matcher: TopicMatcher, links: PageLinks) -> list[str]:
     # The summary is searched as sanitised HTML, tags included, because stripping them costs a
-    # noticeable share of a large build. Its markup holds no keyword except in link targets, and a
+    # noticeable share of a large build. Its markup contains no keyword except in link targets, and a
     # link to, say, a page about agents is a fair sign of the topic.
     text = " ".join(f"{item.title} {' '.join(item.tags)} {item.summary}" for item in story.items)
     found: list[Topic] = matcher.find(text)
