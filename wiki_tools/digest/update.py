@@ -135,7 +135,7 @@ def fetch_all(
             if state is None or state.configured_url != source.url:
                 state = FeedState(configured_url=source.url, url=source.url)
             states[source.name] = state
-            skipped = _skip_reason(source, state, run_time)
+            skipped = _skipped_download(source, state, run_time)
             if skipped is not None:
                 downloads.append(skipped)
                 if progress:
@@ -189,7 +189,7 @@ def _unseen(items: list[Item], known: set[tuple[str, str]]) -> list[Item]:
     return fresh
 
 
-def _skip_reason(source: FeedSource, state: FeedState, now: datetime) -> _Download | None:
+def _skipped_download(source: FeedSource, state: FeedState, now: datetime) -> _Download | None:
     outcome = FeedOutcome(source.name, state.url, FAILED, error_streak=state.error_streak)
     outcome.last_success = state.last_success
     if state.gone:
@@ -208,15 +208,31 @@ def _skip_reason(source: FeedSource, state: FeedState, now: datetime) -> _Downlo
 def _download(
     source: FeedSource, state: FeedState, settings: FetchSettings, run_time: datetime, summary_chars: int
 ) -> _Download:
-    """Fetch and parse one feed. Runs in a worker thread and touches nothing on disk."""
-    outcome = FeedOutcome(source.name, state.url, FAILED)
-    download = _Download(source, state, outcome)
+    """Fetch and parse one feed. Runs in a worker thread and touches nothing on disk.
+
+    An unexpected error fails this feed only, so that one strange feed cannot stop the daily run.
+    """
+    # NOTE: no test reaches the two `except Exception` branches of this module. No input is known
+    # that raises there; they guard against bugs in parsing and normalising.
+    download = _Download(source, state, FeedOutcome(source.name, state.url, FAILED))
+    try:
+        _fetch_and_parse(download, settings, run_time, summary_chars)
+    except Exception as error:  # Reported per feed, with the traceback in the log.
+        log.exception("Processing feed %r from %s failed", source.name, state.url)
+        download.items = []
+        download.outcome.status = FAILED
+        download.outcome.reason = f"could not be processed ({type(error).__name__}: {error})"
+    return download
+
+
+def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: datetime, summary_chars: int) -> None:
+    source, state, outcome = download.source, download.state, download.outcome
     try:
         response = fetch_feed(state.url, settings, etag=state.etag, last_modified=state.last_modified)
     except FetchError as error:
         outcome.reason = error.reason
         download.response = error
-        return download
+        return
 
     download.response = response
     if response.permanent_url:
@@ -226,7 +242,7 @@ def _download(
         )
     if response.not_modified:
         outcome.status = UNCHANGED
-        return download
+        return
 
     # feedparser gets the received bytes and the charset from Content-Type. It neither resolves nor
     # sanitises: a relative GUID must stay as written to remain a stable identity, and nh3 is the
@@ -240,27 +256,34 @@ def _download(
     if not parsed.entries and (parsed.bozo or not parsed.version):
         problem = parsed.get("bozo_exception") or "no RSS or Atom document found"
         outcome.reason = f"not a valid feed ({problem})"
-        return download
+        return
     if parsed.bozo:
         outcome.notes.append(f"parsed despite an error in the feed: {parsed.get('bozo_exception')}")
 
     items = []
     skipped = 0
-    for entry in parsed.entries:
-        item = item_from_entry(
-            entry, feed=source.name, base_url=response.url, seen_at=run_time, summary_chars=summary_chars
-        )
+    broken = 0
+    for index, entry in enumerate(parsed.entries):
+        try:
+            item = item_from_entry(
+                entry, feed=source.name, base_url=response.url, seen_at=run_time, summary_chars=summary_chars
+            )
+        except Exception:  # One odd entry must not cost the feed's other items.
+            log.exception("Entry %d of feed %r could not be normalised", index + 1, source.name)
+            broken += 1
+            continue
         if item is None:
             skipped += 1
         else:
             items.append(item)
     if skipped:
         outcome.notes.append(f"skipped {skipped} entries without id, link, title or text")
+    if broken:
+        outcome.notes.append(f"skipped {broken} entries that could not be normalised (see the log)")
 
     outcome.status = NEW
     outcome.entries = len(parsed.entries)
     download.items = items
-    return download
 
 
 def _record(download: _Download, run_time: datetime) -> None:
