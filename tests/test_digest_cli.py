@@ -143,7 +143,7 @@ def test_fetch_help_documents_options() -> None:
 
     assert result.exit_code == 0
     assert "--feed NAME=URL" in result.output
-    assert "--wait" in result.output
+    assert "--wait SECONDS" in result.output
     assert "Example:" in result.output
 
 

@@ -42,6 +42,7 @@ def _parse_feed_option(ctx: click.Context, param: click.Parameter, values: tuple
     "--wait",
     "wait_seconds",
     type=click.FloatRange(min=0),
+    metavar="SECONDS",
     default=600,
     show_default=True,
     help="Seconds to wait for another fetch that holds the archive lock, then give up.",

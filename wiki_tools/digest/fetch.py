@@ -139,7 +139,8 @@ def fetch_feed(
             return FeedResponse(**response, attempts=attempt)
         except _AttemptFailed as failure:
             if failure.status == 410:
-                raise FetchError(failure.reason, status=410, attempts=attempt, gone=True) from None
+                reason = f"{failure.reason}: later runs skip this feed. Remove it from mkdocs.yml or give it a new URL"
+                raise FetchError(reason, status=410, attempts=attempt, gone=True) from None
             if not failure.retryable:
                 raise FetchError(failure.reason, status=failure.status, attempts=attempt) from None
 
