@@ -307,3 +307,13 @@ def test_hand_edited_unsafe_link_not_published(tmp_path: Path) -> None:
     assert "&lt;b&gt;Edited&lt;/b&gt;" in html
     assert not FORBIDDEN.search(html)
     assert not FORBIDDEN.search((tmp_path / "site" / "digest" / "feed.xml").read_text(encoding="utf-8"))
+
+
+def test_feed_announced_in_page_head(built: Path) -> None:
+    for page, href in (("digest", "feed.xml"), ("digest/2026-W49", "../feed.xml")):
+        soup = BeautifulSoup((built / page / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+        [link] = soup.head.find_all("link", type="application/atom+xml")
+
+        assert link["href"] == href
+        assert link["rel"] == ["alternate"]

@@ -7,6 +7,7 @@ fills the archive.
 from __future__ import annotations
 
 import logging
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -164,6 +165,16 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         body, sections = render_week(week, self._links(page, files), self.matcher)
         _attach_toc(page, sections)
         return html + "\n" + body
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        """Announce the Atom feed in the head of the digest pages, so that feed readers discover it."""
+        uri = page.file.src_uri
+        if not config.site_url or (uri != self.index_uri and uri not in self.weeks):
+            return output
+        href = escape(get_relative_url(self._feed_path(), page.file.url))
+        title = escape(f"{config.site_name}: newsletter digests")
+        link = f'<link rel="alternate" type="application/atom+xml" title="{title}" href="{href}">'
+        return output.replace("</head>", f"{link}\n</head>", 1)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write the Atom feed of the newest weeks to `<digest_dir>/feed.xml`."""
