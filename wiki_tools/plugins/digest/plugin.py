@@ -19,6 +19,7 @@ from mkdocs.structure.toc import AnchorLink
 from ...digest.archive import read_archive
 from ...digest.mentions import (
     Bibliography,
+    Candidate,
     Mention,
     TopicMatcher,
     hit_list_candidates,
@@ -63,7 +64,7 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.archive_dir = Path()
         self.weeks: dict[str, Week] = {}
         self.all_weeks: list[Week] = []
-        self.candidates: list = []
+        self.candidates: list[Candidate] = []
         self.mentions: dict[str, list[Mention]] = {}
         self.site_config: MkDocsConfig | None = None
         self.bibliography_index: tuple[dict[str, str], dict[str, str]] = ({}, {})
