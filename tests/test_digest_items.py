@@ -74,6 +74,14 @@ def test_missing_guid_hashes_link_and_title() -> None:
     assert normalise(retitled).id != item.id
 
 
+def test_missing_guid_ignores_tracking_parameters() -> None:
+    [first] = entries(rss("<item><title>A</title><link>https://x.example/a?utm_source=mon</link></item>"))
+    [second] = entries(rss("<item><title>A</title><link>https://x.example/a?utm_source=tue</link></item>"))
+
+    assert normalise(first).id == normalise(second).id
+    assert normalise(first).link == "https://x.example/a?utm_source=mon"
+
+
 def test_entry_without_anything_skipped() -> None:
     [entry] = entries(rss("<item><category>x</category></item>"))
 

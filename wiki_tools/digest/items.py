@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from .mentions import find_references
+from .mentions import find_references, normalise_link
 from .sanitize import DEFAULT_SUMMARY_CHARS, plain_text, sanitize_html, truncate_html
 
 __all__ = ["Item", "format_timestamp", "item_from_entry", "parse_date", "parse_timestamp"]
@@ -45,7 +45,7 @@ class Item:
     feed: str
     """Name of the feed in `mkdocs.yml`, which together with `id` identifies the item."""
     id: str
-    """The entry's `guid` or Atom `id`, or `sha256:` and a hash of link and title when it has none."""
+    """The entry's `guid` or Atom `id`, or `sha256:` and a hash of the normalised link and the title when it has none."""
     title: str
     """Plain text, without markup."""
     link: str | None
@@ -260,7 +260,9 @@ def _identity(entry: dict[str, Any], link: str | None, title: str, raw_html: str
         return guid
     if not link and not title and not raw_html.strip():
         return None
-    material = f"{link or ''}\n{title}" if (link or title) else raw_html
+    # The link is normalised first, so that a tracking parameter that changes between fetches
+    # (`utm_source=...`) does not make the same entry look new.
+    material = f"{normalise_link(link) if link else ''}\n{title}" if (link or title) else raw_html
     return "sha256:" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "find_references",
     "group_stories",
     "hit_list_candidates",
+    "normalise_link",
     "paper_mentions",
     "story_key",
 ]
@@ -310,12 +311,15 @@ def story_key(item: Item) -> str:
     """
     if not item.link:
         return f"item:{item.feed}\n{item.id}"
-    return _normalise_link(item.link)
+    return normalise_link(item.link)
 
 
 @lru_cache(maxsize=65536)
-def _normalise_link(link: str) -> str:
-    # Cached because a build groups every item of the archive, and many items share links.
+def normalise_link(link: str) -> str:
+    """Return `link` without scheme, `www.`, trailing slash, fragment and tracking parameters.
+
+    Cached, because a build groups every item of the archive and many items share links.
+    """
     scheme, separator, rest = link.partition("://")
     if separator and scheme.lower() in ("http", "https") and not any(mark in rest for mark in "?#:@%"):
         # Most links have no query, port or credentials, and need no full parse.
