@@ -57,7 +57,8 @@ BIB = """\
 
 ECHO = """<item><title>Someone else's copy of the injection story</title>
 <link>https://weekly.example/posts/injection?utm_source=echo</link><guid>echo-1</guid>
-<pubDate>Wed, 02 Dec 2026 11:00:00 GMT</pubDate><description>Also about RAG (arXiv:2005.11401).</description></item>"""
+<pubDate>Wed, 02 Dec 2026 11:00:00 GMT</pubDate>
+<description>Also about RAG (arXiv:2005.11401), and doi:10.1145/3442188.3445922.</description></item>"""
 
 # Markup that must not reach the site from any feed.
 FORBIDDEN = re.compile(r"alert\(|javascript:|data:text|evil\.example|tracker\.example|onerror|onclick", re.IGNORECASE)
@@ -183,9 +184,12 @@ def test_candidates_page_lists_repeated_paper(built: Path) -> None:
     article = content(built, "digest/candidates")
 
     items = article.select("ul.wiki-digest-candidates > li")
-    assert [item["id"] for item in items] == ["2005-11401"]
+    assert [item["id"] for item in items] == ["2005-11401", "10-1145-3442188-3445922"]
     assert "3 mentions" in items[0].get_text()
     assert items[0].find("code").get_text() == "wiki-tools papers add 2005.11401"
+    assert "2 mentions" in items[1].get_text()
+    assert "Not on arXiv" in items[1].get_text()
+    assert items[1].find("a")["href"] == "https://doi.org/10.1145/3442188.3445922"
 
 
 def test_digest_pages_added_to_newsletters_section(built: Path) -> None:

@@ -112,6 +112,8 @@ def test_candidates_need_repeated_mentions(bibliography) -> None:
         ("10.1000/xyz", 3),
         ("2005.11401", 2),
     ]
+    assert candidates[0].command is None
+    assert candidates[0].url == "https://doi.org/10.1000/xyz"
     assert candidates[1].command == "wiki-tools papers add 2005.11401"
     assert candidates[1].url == "https://arxiv.org/abs/2005.11401"
     assert candidates[1].mentions[0].title == "Item 2"

@@ -167,11 +167,13 @@ class Candidate:
         return f"https://doi.org/{self.identifier}"
 
     @property
-    def command(self) -> str:
-        """The command that adds the paper to `papers.bib`."""
-        # NOTE: `papers add` is documented for arXiv identifiers. DOIs are passed the same way and
-        # only work once that command accepts them.
-        return f"wiki-tools papers add {self.identifier}"
+    def command(self) -> str | None:
+        """The command that adds the paper to `papers.bib`, or None for a DOI outside arXiv.
+
+        `wiki-tools papers add` fetches metadata from arXiv, so it accepts arXiv identifiers and
+        arXiv's own DOIs only. Other papers need an entry written by hand.
+        """
+        return f"wiki-tools papers add {self.identifier}" if self.kind == "arxiv" else None
 
 
 def hit_list_candidates(

@@ -240,11 +240,14 @@ def render_candidates(candidates: list[Candidate], min_mentions: int) -> str:
             + "</li>"
             for mention in candidate.mentions
         )
+        if candidate.command:
+            how = f"<pre><code>{escape(candidate.command)}</code></pre>"
+        else:
+            how = "<p>Not on arXiv: add a BibTeX entry with this DOI to <code>papers.bib</code> by hand.</p>"
         parts.append(
             f'<li id="{escape(_slug(candidate.identifier))}">'
             f'<a href="{escape(candidate.url)}" rel="noopener noreferrer">{escape(candidate.identifier)}</a> '
-            f"\u2014 {candidate.count} mentions, latest {candidate.mentions[0].date:%Y-%m-%d}"
-            f"<pre><code>{escape(candidate.command)}</code></pre>"
+            f"\u2014 {candidate.count} mentions, latest {candidate.mentions[0].date:%Y-%m-%d}{how}"
             f"<details><summary>Mentions</summary><ul>{mentions}</ul></details></li>"
         )
     parts.append("</ul>")
