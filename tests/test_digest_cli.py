@@ -53,6 +53,14 @@ def test_fetch_reports_each_feed(server: FeedServer, tmp_path: Path) -> None:
     assert "/2] Good: 2 new of 2 entries" in result.stderr
 
 
+def test_fetch_summary_uses_singular(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/good.xml"] = Route(body=rss(rss_item(1)))
+
+    result = run(write_site(tmp_path, {"Good": server.url("/good.xml")}))
+
+    assert "1 new item from 1 feed, 0 failed." in result.stdout
+
+
 def test_fetch_reports_unchanged_feed(server: FeedServer, tmp_path: Path) -> None:
     server.routes["/good.xml"] = Route(body=rss(rss_item(1)), etag='"1"')
     config = write_site(tmp_path, {"Good": server.url("/good.xml")})

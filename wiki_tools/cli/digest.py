@@ -108,6 +108,10 @@ def _status(outcome) -> str:
     return f"failed: {outcome.reason}"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _print_report(report) -> None:
     width = max(len(outcome.name) for outcome in report.outcomes)
     click.echo("")
@@ -117,7 +121,9 @@ def _print_report(report) -> None:
             click.echo(f"{'':<{width}}  note: {note}")
 
     failed = sum(outcome.failed for outcome in report.outcomes)
-    click.echo(f"\n{report.new_items} new items from {len(report.outcomes)} feeds, {failed} failed.")
+    click.echo(
+        f"\n{_count(report.new_items, 'new item')} from {_count(len(report.outcomes), 'feed')}, {failed} failed."
+    )
 
     if report.failing:
         click.echo(f"\nFeeds failing {report.failing_after_runs} or more runs in a row:")
