@@ -260,6 +260,15 @@ def test_paper_page_exists_for_cited_key(built: Path) -> None:
     assert (built / "papers" / "hu2021lora" / "index.html").is_file()
 
 
+def test_paper_page_lists_digest_mentions(built: Path) -> None:
+    page = content(built, "papers/hu2021lora")
+    heading = page.find("h2", id="mentioned-in-the-digests")
+    assert heading is not None
+    week_links = [link["href"] for link in heading.find_next("ul").find_all("a") if "digest" in link["href"]]
+    assert week_links
+    assert all(href.startswith("../../digest/") for href in week_links)
+
+
 def test_mentions_html_for_paper_page(tmp_path: Path) -> None:
     from mkdocs.config import load_config
     from mkdocs.structure.files import Files
