@@ -53,7 +53,7 @@ print("never reached")
 def make_site(root: Path, demos: dict[str, str], plugin_options: str = "", extra: str = "") -> Path:
     """Write a small site with the `wiki/demos` plugin and the given demo sources, and return its `mkdocs.yml`."""
     (root / "docs" / "demos").mkdir(parents=True, exist_ok=True)
-    first = sorted(demos)[0]
+    first = min(demos)
     (root / "docs" / "index.md").write_text(f"# Home\n\nSee [the demo](demos/{first}.py).\n", encoding="utf-8")
     for name, text in demos.items():
         (root / "docs" / "demos" / f"{name}.py").write_text(text, encoding="utf-8")
@@ -201,7 +201,9 @@ def test_stale_demo_missing_package(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "Run 'wiki-tools demos run tiny'" in log
 
     # With allow_stale, the last outputs are shown with a notice.
-    config.write_text(config.read_text(encoding="utf-8").replace("- wiki/demos\n", "- wiki/demos:\n      allow_stale: true\n"))
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("- wiki/demos\n", "- wiki/demos:\n      allow_stale: true\n")
+    )
     code, log = build(config)
     assert code == 0, log
     page = read_page(config, "tiny")
@@ -213,7 +215,9 @@ def test_stale_demo_missing_package(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_demo_page_shows_status(tmp_path: Path) -> None:
     config = make_site(tmp_path, {"tiny": GOOD_DEMO})
     assert build(config)[0] == 0
-    record = json.loads((tmp_path / "data" / "demos" / "tiny.ipynb").read_text(encoding="utf-8"))["metadata"]["wiki_demos"]
+    record = json.loads((tmp_path / "data" / "demos" / "tiny.ipynb").read_text(encoding="utf-8"))["metadata"][
+        "wiki_demos"
+    ]
 
     page = read_page(config, "tiny")
     status = page.select_one(".demo-status")
@@ -284,7 +288,9 @@ def test_cli_run_then_up_to_date(tmp_path: Path) -> None:
 def test_package_version_change_makes_stale(tmp_path: Path) -> None:
     folder = tmp_path / "demos"
     folder.mkdir()
-    (folder / "tiny.py").write_text(GOOD_DEMO.replace("import json\n", "import json\n\nimport click\n"), encoding="utf-8")
+    (folder / "tiny.py").write_text(
+        GOOD_DEMO.replace("import json\n", "import json\n\nimport click\n"), encoding="utf-8"
+    )
     source = DemoSource("tiny", folder / "tiny.py").load()
     cache = DemoCache(tmp_path / "cache")
     status = check_demo(source, cache, "python3")

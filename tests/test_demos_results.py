@@ -24,14 +24,18 @@ def execute_demo(name: str, tmp_path: Path) -> dict[str, Any]:
     """Execute docs/demos/NAME.py in a fresh kernel and return the JSON printed by its `results` cell."""
     source = DemoSource(name, REPO_ROOT / "docs" / "demos" / f"{name}.py").load()
     cache = DemoCache(tmp_path / "cache")
-    outcome = refresh_demo(source, cache, DemoOptions(cell_timeout_seconds=600), lock_dir=tmp_path / "locks", force=True)
+    outcome = refresh_demo(
+        source, cache, DemoOptions(cell_timeout_seconds=600), lock_dir=tmp_path / "locks", force=True
+    )
     assert outcome.executed
 
     notebook = cache.load_executed(name)
     assert notebook["metadata"]["wiki_demos"]["passed"] is True
     cells = [cell for cell in notebook["cells"] if "results" in cell["metadata"].get("tags", [])]
     assert len(cells) == 1, f"{name} needs exactly one cell tagged 'results'"
-    text = "".join("".join(output.get("text", "")) for output in cells[0]["outputs"] if output["output_type"] == "stream")
+    text = "".join(
+        "".join(output.get("text", "")) for output in cells[0]["outputs"] if output["output_type"] == "stream"
+    )
     return json.loads(text.strip().splitlines()[-1])
 
 

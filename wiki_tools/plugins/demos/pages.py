@@ -167,8 +167,10 @@ def render_status(name: str, record: ExecutionRecord | None, notice: str | None,
             f'data-passed="{str(record.passed).lower()}" data-fresh="{str(is_fresh).lower()}"'
         )
     boxes = [
-        f'<div class="admonition info demo-status" {attributes}>\n'
-        f'<p class="admonition-title">Executed demo</p>\n<p>{summary}</p>\n</div>'
+        (
+            f'<div class="admonition info demo-status" {attributes}>\n'
+            f'<p class="admonition-title">Executed demo</p>\n<p>{summary}</p>\n</div>'
+        )
     ]
     if notice:
         boxes.append(
