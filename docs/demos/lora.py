@@ -261,7 +261,8 @@ print(f"adapter: {adapter_bytes / 1024:.0f} KiB, full model: {full_bytes / 1024*
 # %% tags=["results"]
 assert trainable_share < 0.01, f"trainable share {trainable_share:.2%} is not below 1%"
 assert lora_accuracy >= probe_accuracy, f"LoRA {lora_accuracy:.3f} is below the linear probe {probe_accuracy:.3f}"
-assert merge_difference < 1e-4 and hand_difference < 1e-6, "merging changed the outputs"
+assert merge_difference < 1e-4, f"merging changed the logits by up to {merge_difference}"
+assert hand_difference < 1e-6, f"the merged weight differs from W + scale * B A by {hand_difference}"
 assert adapter_bytes * 50 < full_bytes, "the adapter is not small compared with the model"
 print(json.dumps({
     "trainable_parameters": trainable,
