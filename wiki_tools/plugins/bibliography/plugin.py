@@ -89,6 +89,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         """Load the bibliography when it changed and reset the state of one build."""
         root = Path(config.config_file_path).parent
         self.root = root
+        self.site_config = config
         self.bib_path = (root / self.config.bib_file).resolve()
         catalog = self._load_catalog(root)
         self.metadata_path = (root / self.config.metadata_file).resolve()
@@ -364,7 +365,13 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             for src_uri, (cited_page, count) in sorted(self.cited_on.get(key, {}).items())
         ]
         record = self.records.get(key)
+
+        # The digest plugin, when enabled, lists the newsletter items that mention this paper.
+        digest = self.site_config.plugins.get("wiki/digest")
+        mentions = digest.mentions_html(key, page_url) if hasattr(digest, "mentions_html") else ""
+
         return PaperContext(
+            mentions_html=mentions,
             abstract=self._abstract(key),
             version_label=record.version_label if record else "",
             categories=[record.primary_category, *record.other_categories] if record else [],
