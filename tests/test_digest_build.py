@@ -204,7 +204,7 @@ def test_digest_pages_added_to_newsletters_section(built: Path) -> None:
 
 
 def test_atom_feed_parses_without_bozo(built: Path) -> None:
-    parsed = feedparser.parse((built / "digest" / "feed.xml").read_bytes())
+    parsed = feedparser.parse((built / "digest.xml").read_bytes())
 
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.version == "atom10"
@@ -253,7 +253,7 @@ def test_empty_archive_builds(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "The archive is empty" in content(tmp_path / "site", "digest").get_text()
-    assert feedparser.parse((tmp_path / "site" / "digest" / "feed.xml").read_bytes()).bozo == 0
+    assert feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes()).bozo == 0
 
 
 def test_paper_page_exists_for_cited_key(built: Path) -> None:
@@ -319,11 +319,11 @@ def test_hand_edited_unsafe_link_not_published(tmp_path: Path) -> None:
     html = (tmp_path / "site" / "digest" / "2026-W49" / "index.html").read_text(encoding="utf-8")
     assert "&lt;b&gt;Edited&lt;/b&gt;" in html
     assert not FORBIDDEN.search(html)
-    assert not FORBIDDEN.search((tmp_path / "site" / "digest" / "feed.xml").read_text(encoding="utf-8"))
+    assert not FORBIDDEN.search((tmp_path / "site" / "digest.xml").read_text(encoding="utf-8"))
 
 
 def test_feed_announced_in_page_head(built: Path) -> None:
-    for page, href in (("digest", "feed.xml"), ("digest/2026-W49", "../feed.xml")):
+    for page, href in (("digest", "../digest.xml"), ("digest/2026-W49", "../../digest.xml")):
         soup = BeautifulSoup((built / page / "index.html").read_text(encoding="utf-8"), "html.parser")
 
         [link] = soup.head.find_all("link", type="application/atom+xml")

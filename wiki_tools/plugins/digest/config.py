@@ -121,7 +121,7 @@ class DigestConfig(Config):
     """Index the week pages for search. Off by default: five years of items make a search index of
     tens of megabytes, which every reader's browser would download, and add seconds to the build."""
     feed_weeks = c.Type(int, default=20)
-    """Weeks in the site's own Atom feed (`<digest_dir>/feed.xml`), newest first."""
+    """Weeks in the site's own Atom feed (`<digest_dir>.xml` at the site root), newest first."""
     corrupt_lines = c.Choice(("warn", "info", "ignore"), default="warn")
     """Log level for archive lines that cannot be read. `warn` fails `mkdocs build --strict`."""
 

@@ -178,7 +178,7 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         return output.replace("</head>", f"{link}\n</head>", 1)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Write the Atom feed of the newest weeks to `<digest_dir>/feed.xml`."""
+        """Write the Atom feed of the newest weeks to `<digest_dir>.xml` at the site root."""
         site_url = config.site_url
         if not site_url:
             log.info("No Atom feed of the digests: set 'site_url' in mkdocs.yml, because feed links must be absolute.")
@@ -237,7 +237,9 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         return f"{self.config.digest_dir}/{week.label}.md"
 
     def _feed_path(self) -> str:
-        return f"{self.config.digest_dir}/feed.xml"
+        # The feed sits at the site root because Material's instant navigation requests `sitemap.xml` from
+        # the folder of every `<link rel="alternate">` in a page, and only the root has a sitemap.
+        return f"{self.config.digest_dir.strip('/').replace('/', '-')}.xml"
 
     @staticmethod
     def _file_url(config: MkDocsConfig, uri: str) -> str:
