@@ -144,6 +144,11 @@ def test_digest_feed_script_never_runs(browser, digest_site_url: str) -> None:
         assert handlers == []
         hrefs = page.locator("article a[href]").evaluate_all("links => links.map(link => link.getAttribute('href'))")
         assert not [href for href in hrefs if href.strip().lower().startswith(("javascript:", "data:"))]
+        # The sanitiser keeps the text of a link whose address it dropped. It must read as text, not as a link.
+        dead_link = page.locator("article a:not([href])", has_text="a javascript: link")
+        assert dead_link.count() == 1
+        colours = dead_link.evaluate("a => [getComputedStyle(a).color, getComputedStyle(a.parentElement).color]")
+        assert colours[0] == colours[1]
         assert page.locator("body").is_visible(), "a feed's style hid the page"
         assert reader.dialogs == []
 
