@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from html import escape
-from itertools import count
+from collections.abc import Iterator
 
 from ...papers.catalog import CatalogEntry
 from ...papers.citations import CitationGroup
@@ -11,10 +11,6 @@ from ...papers.citations import CitationGroup
 __all__ = ["CARD_ABSTRACT_CHARS", "render_citation_group", "render_references", "shorten"]
 
 CARD_ABSTRACT_CHARS = 280
-
-# Hover cards need ids that are unique within a page. A process-wide counter gives that without per-page state.
-_card_ids = count(1)
-
 
 def shorten(text: str, limit: int) -> str:
     """Cut `text` at a word boundary before `limit` characters and mark the cut with an ellipsis."""
@@ -24,10 +20,19 @@ def shorten(text: str, limit: int) -> str:
     return f"{cut}…"
 
 
-def render_citation_group(group: CitationGroup, entries: dict[str, CatalogEntry], hrefs: dict[str, str], abstracts: dict[str, str]) -> str:
+def render_citation_group(
+    group: CitationGroup,
+    entries: dict[str, CatalogEntry],
+    hrefs: dict[str, str],
+    abstracts: dict[str, str],
+    card_numbers: Iterator[int],
+) -> str:
     """Render `[@a; @b, p. 5]` as `(A et al., 2017; B, 2019, p. 5)`, each label linked to its paper page.
 
     Every key of `group` must be in `entries`, and `hrefs` maps each key to its page's relative URL.
+    `card_numbers` numbers the hover cards. Give each page its own counter, so that the ids are unique
+    within the page and the same on every build. If they changed, a cache keyed by a page's HTML, such
+    as the demos' render cache, would miss on every `mkdocs serve` rebuild.
     """
     parts = []
     for citation in group.citations:
@@ -38,12 +43,12 @@ def render_citation_group(group: CitationGroup, entries: dict[str, CatalogEntry]
             text = f"{escape(citation.prefix)} {text}"
         if citation.locator:
             text = f"{text}, {escape(citation.locator)}"
-        parts.append(_render_one(entry, text, hrefs[citation.key], abstracts.get(citation.key, "")))
+        card_id = f"wiki-cite-card-{next(card_numbers)}"
+        parts.append(_render_one(entry, text, hrefs[citation.key], abstracts.get(citation.key, ""), card_id))
     return f'<span class="wiki-cite-group">({"; ".join(parts)})</span>'
 
 
-def _render_one(entry: CatalogEntry, text: str, href: str, abstract: str) -> str:
-    card_id = f"wiki-cite-card-{next(_card_ids)}"
+def _render_one(entry: CatalogEntry, text: str, href: str, abstract: str, card_id: str) -> str:
     details = [f'<span class="wiki-cite__title">{escape(entry.title)}</span>']
     byline = ", ".join(part for part in (entry.author_text, entry.year) if part)
     if byline:

@@ -17,6 +17,7 @@ import re
 import shutil
 from collections import defaultdict
 from html import escape
+from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -316,6 +317,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     def _render_citations(self, markdown: str, page: Page) -> str:
         entries = self.catalog.entries
         cited_keys: list[str] = []
+        card_numbers = count(1)
 
         def render(group: CitationGroup) -> str | None:
             unknown = [key for key in group.keys if key not in entries]
@@ -330,7 +332,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
                 counts[1] += 1
             hrefs = {key: self._paper_href(key, page.url) for key in group.keys}
             abstracts = {key: self._abstract(key) for key in group.keys}
-            return render_citation_group(group, entries, hrefs, abstracts)
+            return render_citation_group(group, entries, hrefs, abstracts, card_numbers)
 
         if "[" not in markdown or "@" not in markdown:
             return markdown
