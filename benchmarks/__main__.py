@@ -14,6 +14,7 @@ import inspect
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from .report import Measurement, format_table, machine_summary
@@ -38,7 +39,7 @@ def run_benchmark(name: str, repeat: int | None) -> list[Measurement]:
         main = getattr(module, "main", None)
         if main is None:
             raise AttributeError(f"benchmarks/{name}.py defines neither run() nor main()")
-        main()
+        _run_main(main, module.__file__)
         return []
 
     arguments = {}
@@ -47,6 +48,20 @@ def run_benchmark(name: str, repeat: int | None) -> list[Measurement]:
     rows = run(**arguments)
     # Plain dicts with the same keys as Measurement are accepted too, so a script need not import this package.
     return [row if isinstance(row, Measurement) else Measurement(**row) for row in rows]
+
+
+def _run_main(main: Callable[[], object], script: str) -> None:
+    """Call a script's `main()` as if it were run with no arguments, so it parses none of ours."""
+    saved_argv = sys.argv
+    sys.argv = [script]
+    try:
+        main()
+    except SystemExit as error:
+        # argparse and sys.exit end a script this way. Only a non-zero status means it failed.
+        if error.code not in (None, 0):
+            raise RuntimeError(f"{script} exited with status {error.code}") from error
+    finally:
+        sys.argv = saved_argv
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -247,6 +247,7 @@ def run(repeat: int = DEFAULT_REPEAT) -> list[Measurement]:
                     samples["rebuild"][variant].append(rebuild)
 
     page_count = sum(1 for _ in (REPO_ROOT / "docs").rglob("*.md"))
+    demo_count = sum(1 for _ in (REPO_ROOT / "docs").rglob("demos/*.py"))
 
     def measurement(case: str, title: str, target: float | None, notes: list[str]) -> Measurement:
         return Measurement(
@@ -264,7 +265,10 @@ def run(repeat: int = DEFAULT_REPEAT) -> list[Measurement]:
             "cold",
             "cold full build",
             None,
-            [f"{page_count} Markdown pages; a new `mkdocs build` process in a fresh copy, wall clock"],
+            [
+                f"{page_count} Markdown pages and {demo_count} demo sources; "
+                "a new `mkdocs build` process in a fresh copy, wall clock"
+            ],
         ),
         measurement("warm", "warm full build", 1.5, ["the same build again in the same copy"]),
         measurement(
