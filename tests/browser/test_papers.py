@@ -36,9 +36,6 @@ def test_citation_hover_shows_title(reader: Reader, lora_paper_title: str) -> No
     assert lora_paper_title in card.inner_text()
 
 
-# NOTE: the card opens to the right of its citation with a width of up to 26rem, so a citation near the
-# right edge of the text pushes it past the screen. Remove the mark once the card stays on screen.
-@pytest.mark.xfail(strict=True, reason="the hover card of a citation near the right edge overflows the screen")
 def test_citation_cards_stay_on_screen(reader: Reader) -> None:
     page = reader.visit(LORA_PAGE)
     width = page.viewport_size["width"]

@@ -111,6 +111,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
 
         config.extra_css.append(f"{ASSET_SITE_DIR}/bibliography.css")
         config.extra_javascript.append(f"{ASSET_SITE_DIR}/hit-list.js")
+        config.extra_javascript.append(f"{ASSET_SITE_DIR}/citation-cards.js")
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -123,7 +124,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.template_file.inclusion = self.template_file.inclusion.NOT_IN_NAV
         files.append(self.template_file)
 
-        for name in ("bibliography.css", "hit-list.js"):
+        for name in ("bibliography.css", "hit-list.js", "citation-cards.js"):
             files.append(File.generated(config, f"{ASSET_SITE_DIR}/{name}", abs_src_path=str(ASSETS / name)))
 
         self._find_notes_files(files)
