@@ -56,44 +56,141 @@ VARIANTS = ("ours-cold", "ours-warm", "mkdocs-bibtex", "plain")
 
 # Word lists for the generated entries. Accented names are written in LaTeX, as exporters write them.
 FIRST_NAMES = (
-    "Ashish", "Noam", "Niki", "Jakob", "Llion", "Aidan", "Łukasz", "Illia", "Jacob", "Ming-Wei",
-    "Kenton", "Kristina", "Tom", "Dario", "Jared", "Sam", "Hugo", "Thibaut", "Gautier", "Edward",
-    "Yelong", "Phillip", "Zeyuan", "Yuanzhi", "Patrick", "Ethan", "Aleksandra", "Jos{\\'e}",
-    "Fran{\\c{c}}ois", "J{\\\"o}rg", "Ren{\\'e}", "S{\\o}ren", "Zo{\\'e}", "Andr{\\'e}s", "Bj{\\\"o}rn",
+    "Ashish",
+    "Noam",
+    "Niki",
+    "Jakob",
+    "Llion",
+    "Aidan",
+    "Łukasz",
+    "Illia",
+    "Jacob",
+    "Ming-Wei",
+    "Kenton",
+    "Kristina",
+    "Tom",
+    "Dario",
+    "Jared",
+    "Sam",
+    "Hugo",
+    "Thibaut",
+    "Gautier",
+    "Edward",
+    "Yelong",
+    "Phillip",
+    "Zeyuan",
+    "Yuanzhi",
+    "Patrick",
+    "Ethan",
+    "Aleksandra",
+    "Jos{\\'e}",
+    "Fran{\\c{c}}ois",
+    'J{\\"o}rg',
+    "Ren{\\'e}",
+    "S{\\o}ren",
+    "Zo{\\'e}",
+    "Andr{\\'e}s",
+    'Bj{\\"o}rn',
 )
 LAST_NAMES = (
-    "Vaswani", "Shazeer", "Parmar", "Uszkoreit", "Jones", "Gomez", "Kaiser", "Polosukhin", "Devlin",
-    "Chang", "Lee", "Toutanova", "Brown", "Amodei", "Kaplan", "Touvron", "Lavril", "Izacard", "Hu",
-    "Shen", "Wallis", "Lewis", "Perez", "Piktus", "Wei", "Zhou", "Schick", "Yao",
-    "M{\\\"u}ller", "Gonz{\\'a}lez", "Sch{\\\"o}lkopf", "{\\O}stergaard", "Ng{\\^o}", "van der Berg",
-    "de la Cruz", "Nov{\\'a}k", "Ku{\\v{c}}era", "Erd{\\H{o}}s", "Garc{\\'i}a", "Dvo{\\v{r}}{\\'a}k",
+    "Vaswani",
+    "Shazeer",
+    "Parmar",
+    "Uszkoreit",
+    "Jones",
+    "Gomez",
+    "Kaiser",
+    "Polosukhin",
+    "Devlin",
+    "Chang",
+    "Lee",
+    "Toutanova",
+    "Brown",
+    "Amodei",
+    "Kaplan",
+    "Touvron",
+    "Lavril",
+    "Izacard",
+    "Hu",
+    "Shen",
+    "Wallis",
+    "Lewis",
+    "Perez",
+    "Piktus",
+    "Wei",
+    "Zhou",
+    "Schick",
+    "Yao",
+    'M{\\"u}ller',
+    "Gonz{\\'a}lez",
+    'Sch{\\"o}lkopf',
+    "{\\O}stergaard",
+    "Ng{\\^o}",
+    "van der Berg",
+    "de la Cruz",
+    "Nov{\\'a}k",
+    "Ku{\\v{c}}era",
+    "Erd{\\H{o}}s",
+    "Garc{\\'i}a",
+    "Dvo{\\v{r}}{\\'a}k",
 )
 TOPICS = (
-    "transformers", "pretraining", "fine-tuning", "prompting", "retrieval", "agents",
-    "alignment", "evaluation", "efficiency", "multimodal",
+    "transformers",
+    "pretraining",
+    "fine-tuning",
+    "prompting",
+    "retrieval",
+    "agents",
+    "alignment",
+    "evaluation",
+    "efficiency",
+    "multimodal",
 )
 SYSTEMS = ("{BERT}", "{GPT}", "{LLaMA}", "{T5}", "{RoBERTa}", "{LoRA}", "{RAG}", "{CLIP}", "{PaLM}", "{Mistral}")
 TITLE_OPENINGS = (
-    "Attention Is All You Need for", "Scaling Laws for", "Towards Robust", "On the Limits of",
-    "Revisiting", "A Survey of", "Efficient", "Learning to Reason with", "Rethinking",
-    "Language Models Are Few-Shot Learners in", "Self-Supervised", "Sparse Mixtures of Experts for",
+    "Attention Is All You Need for",
+    "Scaling Laws for",
+    "Towards Robust",
+    "On the Limits of",
+    "Revisiting",
+    "A Survey of",
+    "Efficient",
+    "Learning to Reason with",
+    "Rethinking",
+    "Language Models Are Few-Shot Learners in",
+    "Self-Supervised",
+    "Sparse Mixtures of Experts for",
 )
 TITLE_SUBJECTS = (
-    "Neural Machine Translation", "Instruction Following", "Long-Context Retrieval", "Tool Use",
-    "Code Generation", "Question Answering", "Low-Rank Adaptation", "Preference Optimization",
-    "Chain-of-Thought Prompting", "Vision--Language Models", "Na{\\\"i}ve Bayes Baselines",
-    "Caf{\\'e}-Style Dialogue", "Multilingual Pre-training", "Speculative Decoding",
+    "Neural Machine Translation",
+    "Instruction Following",
+    "Long-Context Retrieval",
+    "Tool Use",
+    "Code Generation",
+    "Question Answering",
+    "Low-Rank Adaptation",
+    "Preference Optimization",
+    "Chain-of-Thought Prompting",
+    "Vision--Language Models",
+    'Na{\\"i}ve Bayes Baselines',
+    "Caf{\\'e}-Style Dialogue",
+    "Multilingual Pre-training",
+    "Speculative Decoding",
 )
 JOURNALS = (
-    "Journal of Machine Learning Research", "Transactions of the Association for Computational Linguistics",
-    "Nature Machine Intelligence", "Computational Linguistics",
+    "Journal of Machine Learning Research",
+    "Transactions of the Association for Computational Linguistics",
+    "Nature Machine Intelligence",
+    "Computational Linguistics",
 )
 CONFERENCES = (
-    "Advances in Neural Information Processing Systems", "International Conference on Machine Learning",
+    "Advances in Neural Information Processing Systems",
+    "International Conference on Machine Learning",
     "Proceedings of the 61st Annual Meeting of the Association for Computational Linguistics",
-    "International Conference on Learning Representations", "Proceedings of {EMNLP}",
+    "International Conference on Learning Representations",
+    "Proceedings of {EMNLP}",
 )
-INSTITUTIONS = ("Google Research", "Meta {AI}", "Allen Institute for {AI}", "ETH Z{\\\"u}rich")
+INSTITUTIONS = ("Google Research", "Meta {AI}", "Allen Institute for {AI}", 'ETH Z{\\"u}rich')
 PUBLISHERS = ("MIT Press", "Springer", "O'Reilly Media", "Cambridge University Press")
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 ARXIV_CLASSES = ("cs.CL", "cs.LG", "cs.AI", "cs.CV", "stat.ML")
@@ -165,7 +262,12 @@ def _venue_fields(rng: random.Random, index: int) -> tuple[str, list[tuple[str, 
     pages = ("pages", f"{first_page}--{first_page + rng.randint(5, 20)}")
 
     if kind == "article":
-        fields = [("journal", rng.choice(JOURNALS)), ("volume", str(rng.randint(1, 40))), ("number", str(rng.randint(1, 12))), pages]
+        fields = [
+            ("journal", rng.choice(JOURNALS)),
+            ("volume", str(rng.randint(1, 40))),
+            ("number", str(rng.randint(1, 12))),
+            pages,
+        ]
     elif kind == "inproceedings":
         fields = [("booktitle", rng.choice(CONFERENCES)), pages, ("publisher", "Curran Associates, Inc.")]
     elif kind == "misc":
@@ -191,9 +293,8 @@ def _venue_fields(rng: random.Random, index: int) -> tuple[str, list[tuple[str, 
 def _format_record(entry_type: str, key: str, fields: list[tuple[str, str]], rng: random.Random) -> str:
     lines = [f"@{entry_type}{{{key},"]
     for name, value in fields:
-        if name == "month":
-            lines.append(f"  {name} = {value},")
-        elif name == "year" and rng.random() < 0.5:
+        # Months are macros and must stay bare. Half of the years are bare too, as many exporters write them.
+        if name == "month" or (name == "year" and rng.random() < 0.5):
             lines.append(f"  {name} = {value},")
         else:
             lines.append(f"  {name} = {{{value}}},")
@@ -204,7 +305,7 @@ def _format_record(entry_type: str, key: str, fields: list[tuple[str, str]], rng
 def _strip_latex(value: str) -> str:
     """Drop LaTeX accent commands from a name, enough to build an ASCII key: `M{\\"u}ller` -> `Muller`."""
     value = value.replace("\\O", "O").replace("\\o", "o")
-    for command in ("\\\"", "\\'", "\\^", "\\`", "\\~", "\\c", "\\v", "\\H"):
+    for command in ('\\"', "\\'", "\\^", "\\`", "\\~", "\\c", "\\v", "\\H"):
         value = value.replace(command, "")
     return value.replace("{", "").replace("}", "").replace(" ", "")
 
@@ -225,20 +326,28 @@ def generate_pages(keys: list[str], seed: int = SEED) -> dict[str, str]:
         topic = TOPICS[number % len(TOPICS)]
         paragraphs = [
             f"# {topic.capitalize()} notes {number}",
-            f"This page collects what the wiki knows about {topic}. Early work framed the problem as "
-            f"sequence modelling {groups[0]}, and later work scaled the same idea to far larger corpora.",
+            (
+                f"This page collects what the wiki knows about {topic}. Early work framed the problem as "
+                f"sequence modelling {groups[0]}, and later work scaled the same idea to far larger corpora."
+            ),
             "## Background",
-            f"Most systems share a tokenizer, an embedding table and a stack of attention layers {groups[1]}. "
-            "The differences lie in the training data, the objective and the decoding strategy, which the "
-            "sections below compare on the benchmarks that the community reports most often.",
+            (
+                f"Most systems share a tokenizer, an embedding table and a stack of attention layers {groups[1]}. "
+                "The differences lie in the training data, the objective and the decoding strategy, which the "
+                "sections below compare on the benchmarks that the community reports most often."
+            ),
             "## Results",
-            f"Reported gains depend on the evaluation protocol {groups[2]}. Comparisons across papers "
-            f"should fix the prompt format and the number of shots before reading anything into the numbers "
-            f"{groups[3]}.",
+            (
+                f"Reported gains depend on the evaluation protocol {groups[2]}. Comparisons across papers "
+                "should fix the prompt format and the number of shots before reading anything into the numbers "
+                f"{groups[3]}."
+            ),
             "```python\nscores = {name: evaluate(model) for name, model in models.items()}\n```",
             "| Model | Parameters | Score |\n|---|---|---|\n| Small | 125M | 61.2 |\n| Large | 7B | 74.9 |",
-            "Open questions remain about data contamination, the cost of long contexts and how well the "
-            "results carry over to languages with less training data.",
+            (
+                "Open questions remain about data contamination, the cost of long contexts and how well the "
+                "results carry over to languages with less training data."
+            ),
         ]
         pages[f"notes-{number:03d}.md"] = "\n\n".join(paragraphs) + "\n"
 
@@ -360,7 +469,9 @@ def run_size(size: int, work_dir: Path, repeat: int) -> dict[str, list[BuildResu
     """
     bib_text, keys = generate_bibliography(size)
     pages = generate_pages(keys)
-    configs = {flavour: write_site(work_dir / f"{size}-{flavour}", flavour, bib_text, pages) for flavour in PLUGIN_BLOCKS}
+    configs = {
+        flavour: write_site(work_dir / f"{size}-{flavour}", flavour, bib_text, pages) for flavour in PLUGIN_BLOCKS
+    }
     cache_dir = configs["ours"].parent / ".cache"
 
     # One unmeasured build loads MkDocs, Material and pybtex from disk into the page cache.
@@ -479,7 +590,9 @@ def _peak(results: list[BuildResult]) -> float:
     return max(result.peak_mib for result in results)
 
 
-def run(sizes: tuple[int, ...] = SIZES, repeat: int | None = None, serve: bool = True, work_dir: Path | None = None) -> list[dict]:
+def run(
+    sizes: tuple[int, ...] = SIZES, repeat: int | None = None, serve: bool = True, work_dir: Path | None = None
+) -> list[dict]:
     """Run the benchmark and return one row per measurement.
 
     Each row has `name`, `ours_seconds`, `baseline_name`, `baseline_seconds` and `ratio` (ours over
@@ -518,7 +631,11 @@ def run(sizes: tuple[int, ...] = SIZES, repeat: int | None = None, serve: bool =
                 )
 
         if serve:
-            print(f"Timing one-page rebuilds under mkdocs serve at {SERVE_SIZE:,} entries ...", file=sys.stderr, flush=True)
+            print(
+                f"Timing one-page rebuilds under mkdocs serve at {SERVE_SIZE:,} entries ...",
+                file=sys.stderr,
+                flush=True,
+            )
             bib_text, keys = generate_bibliography(SERVE_SIZE)
             pages = generate_pages(keys)
             ours_config = write_site(work_dir / "serve-ours", "ours", bib_text, pages)
@@ -552,8 +669,10 @@ def run(sizes: tuple[int, ...] = SIZES, repeat: int | None = None, serve: bool =
 def format_table(rows: list[dict]) -> str:
     """Format the rows as a Markdown table, judging each target on wall time and on CPU time."""
     lines = [
-        "| Measurement | Ours (s) | Baseline | Baseline (s) | Ratio | Ours CPU (s) | Baseline CPU (s) | CPU ratio "
-        "| No plugin (s) | Peak MiB ours / baseline | Target | Met (wall / CPU) |",
+        (
+            "| Measurement | Ours (s) | Baseline | Baseline (s) | Ratio | Ours CPU (s) | Baseline CPU (s) | CPU ratio "
+            "| No plugin (s) | Peak MiB ours / baseline | Target | Met (wall / CPU) |"
+        ),
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in rows:
@@ -563,7 +682,10 @@ def format_table(rows: list[dict]) -> str:
             memory_met = row.get("max_peak_mib") is None or row["ours_peak_mib"] < row["max_peak_mib"]
             if row.get("max_peak_mib") is not None:
                 target += f", < {row['max_peak_mib']} MiB"
-            met = (row["ratio"] <= row["target_ratio"] and memory_met, row["cpu_ratio"] <= row["target_ratio"] and memory_met)
+            met = (
+                row["ratio"] <= row["target_ratio"] and memory_met,
+                row["cpu_ratio"] <= row["target_ratio"] and memory_met,
+            )
             plain = f"{row['plain_seconds']:.2f}"
         else:
             memory = ""
