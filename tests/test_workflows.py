@@ -70,3 +70,43 @@ def test_ci_runs_readme_test_command() -> None:
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in readme
     assert "make test" in ci.splitlines()[-1]
+
+
+def test_digest_workflow_schedule_and_deploy() -> None:
+    workflow = load_workflow(REPO_ROOT / ".github/workflows/digest.yml")
+    site = load_workflow(REPO_ROOT / ".github/workflows/site.yml")
+
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    [schedule] = workflow["on"]["schedule"]
+    minute, hour, day, month, weekday = schedule["cron"].split()
+    assert minute.isdigit() and 0 <= int(minute) < 60 and int(minute) % 2 == 1, "run at an odd minute"
+    assert hour.isdigit() and 0 <= int(hour) < 24
+    assert (day, month, weekday) == ("*", "*", "*"), "run daily"
+
+    assert workflow["concurrency"] == site["concurrency"]
+
+    jobs = workflow["jobs"]
+    assert jobs["fetch"]["permissions"] == {"contents": "write"}
+    assert jobs["build"]["permissions"] == {"contents": "read"}
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert jobs["build"]["needs"] == "fetch"
+    assert jobs["deploy"]["needs"] == "build"
+
+    fetch_steps = jobs["fetch"]["steps"]
+    assert any("wiki-tools digest fetch" in step.get("run", "") for step in fetch_steps)
+    assert any(re.search(r"^\s*git .*\bpush\b", step.get("run", ""), re.MULTILINE) for step in fetch_steps)
+    assert jobs["build"]["steps"][0]["with"]["ref"] == "${{ needs.fetch.outputs.sha }}"
+    assert any(step.get("run") == "make site" for step in jobs["build"]["steps"])
+
+    for name in ("fetch", "build"):
+        [setup] = [step for step in jobs[name]["steps"] if step.get("uses", "").startswith("actions/setup-python@")]
+        assert setup["with"]["cache"] == "pip"
+        assert setup["with"]["cache-dependency-path"] == "pyproject.toml"
+
+    # The Pages actions must be the very commits that site.yml uses.
+    def pages_actions(document: dict) -> set[str]:
+        uses = {step.get("uses", "") for job in document["jobs"].values() for step in job["steps"]}
+        return {action for action in uses if action.split("@")[0] in ("actions/upload-pages-artifact", "actions/deploy-pages")}
+
+    assert pages_actions(workflow) == pages_actions(site)
+    assert len(pages_actions(workflow)) == 2

@@ -78,3 +78,15 @@ def cli(ctx: click.Context, config_file: Path) -> None:
     """Maintain the LLM research wiki: papers, newsletter digests and executed demos."""
     # The file is only read when a command needs it, so that `--help` works outside a wiki folder.
     ctx.obj = SiteContext(config_file.resolve())
+
+
+# Command groups, one module each, registered after `cli` exists because they import `pass_site` from here.
+from .check import check  # noqa: E402
+from .demos import demos  # noqa: E402
+from .digest import digest  # noqa: E402
+from .papers import papers  # noqa: E402
+
+cli.add_command(check)
+cli.add_command(digest)
+cli.add_command(papers)
+cli.add_command(demos)

@@ -12,7 +12,7 @@ __all__ = ["CARD_ABSTRACT_CHARS", "render_citation_group", "render_references", 
 
 CARD_ABSTRACT_CHARS = 280
 
-# Hover cards need ids that are unique within a page; a global counter is simplest and stays unique.
+# Hover cards need ids that are unique within a page. A process-wide counter gives that without per-page state.
 _card_ids = count(1)
 
 

@@ -35,3 +35,15 @@ class BibliographyConfig(Config):
     """How to report a citation of a key that `papers.bib` lacks. `warn` fails `mkdocs build --strict`."""
     orphan_notes = c.Choice(("warn", "info", "ignore"), default="warn")
     """How to report a notes file in the papers folder whose key `papers.bib` lacks."""
+
+    # Settings for arXiv metadata
+    arxiv_api_url = c.Type(str, default="https://export.arxiv.org/api/query")
+    """Query endpoint of the arXiv API that `wiki-tools papers` uses. The environment variable `WIKI_ARXIV_API_URL` overrides it."""
+    arxiv_delay_seconds = c.Type((int, float), default=3.0)
+    """Minimum pause between two requests to the API. arXiv's terms of use require at least 3 s, so smaller values are accepted only for hosts other than arxiv.org."""
+    arxiv_timeout_seconds = c.Type((int, float), default=30.0)
+    """How long to wait for the API to connect or send data before a try counts as failed and is retried."""
+    arxiv_max_retries = c.Type(int, default=3)
+    """How many times a request is retried after a timeout, a failed connection or an HTTP 429 or 5xx response."""
+    metadata_file = c.Type(str, default="data/arxiv/metadata.json")
+    """Path of the committed arXiv metadata cache, relative to `mkdocs.yml`. `papers refresh` writes it and the build only reads it."""

@@ -24,10 +24,11 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import AnchorLink
-from mkdocs.utils import get_relative_url
+from mkdocs.utils import get_relative_url as _get_relative_url
 
 from ...papers.catalog import Catalog, load_catalog
-from ...papers.citations import CitationGroup, find_citations, replace_citations
+from ...papers.citations import CitationGroup, replace_citations
+from ...papers.metadata import ArxivRecord, MetadataCacheError, load_metadata, lookup_record, titles_differ
 from ...storage import atomic_write_text
 from .citing import render_citation_group, render_references
 from .config import BibliographyConfig
@@ -54,6 +55,14 @@ TAIL_TOKEN = "<!--wiki-paper-tail-->"
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+def get_relative_url(url: str, other: str) -> str:
+    """Return `url` relative to page URL `other`, keeping the trailing slash of a folder URL."""
+    relative = _get_relative_url(url, other)
+    if (url == "" or url.endswith("/")) and not relative.endswith("/"):
+        relative += "/"
+    return relative
+
+
 def paper_slug(key: str) -> str:
     """Return the URL segment of a paper page: the key, with characters unsafe in a path replaced by `-`."""
     return _SLUG_UNSAFE.sub("-", key).strip(".-") or "paper"
@@ -65,8 +74,12 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     def __init__(self) -> None:
         self.bib_path: Path | None = None
         self.catalog: Catalog | None = None
+        self._loaded_records: dict[str, ArxivRecord] | None = None
         # (mtime, size) of the file behind `self.catalog`, so `mkdocs serve` re-reads it only after an edit.
         self._bib_signature: tuple[int, int] | None = None
+        self.metadata_path: Path | None = None
+        self.records: dict[str, ArxivRecord] = {}
+        self._metadata_signature: tuple[int, int] | None = None
         self.page_writer = PageWriter()
 
     # Events ------------------------------------------------------------------------------------------------
@@ -79,8 +92,14 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         """Load the bibliography when it changed and reset the state of one build."""
         root = Path(config.config_file_path).parent
         self.root = root
+        self.site_config = config
         self.bib_path = (root / self.config.bib_file).resolve()
-        self.catalog = self._load_catalog(root)
+        catalog = self._load_catalog(root)
+        self.metadata_path = (root / self.config.metadata_file).resolve()
+        records = self._load_metadata()
+        if catalog is not self.catalog or records is not self._loaded_records:
+            self.records = self._match_records(catalog, records)
+        self.catalog, self._loaded_records = catalog, records
 
         self.papers_dir = self.config.papers_dir.strip("/")
         self.slugs = {entry.key: paper_slug(entry.key) for entry in self.catalog}
@@ -153,7 +172,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             self._attach_toc(page, [AnchorLink(self.config.references_title, "references", 2)])
         return html
 
-    # Runs last, so that the captured shell already holds what other plugins add to a page.
+    # Runs last, so that the captured shell already contains what other plugins add to a page.
     @event_priority(-100)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         """Keep the template page's HTML as the paper-page shell, and fill in the notes pages."""
@@ -167,6 +186,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         head, tail = render_paper_body(self.catalog.entries[key], self._paper_context(key, page.url))
         return output.replace(HEAD_TOKEN, head, 1).replace(TAIL_TOKEN, tail, 1)
 
+    # Runs before the search plugin writes its index, so that the paper pages can be added to it.
+    @event_priority(50)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write a page for every entry without a notes file, then drop the template page."""
         if self.shell is None or self.template_file is None:
@@ -193,6 +214,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         else:
             template_output.unlink(missing_ok=True)
         self._update_sitemap(site_dir, config, template_url, written)
+        self._add_to_search_index(config, written)
         log.info("Wrote %d paper pages", len(written))
 
     def on_shutdown(self) -> None:
@@ -201,8 +223,9 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
         """Rebuild the site when the BibTeX file changes."""
-        if self.bib_path is not None:
-            server.watch(str(self.bib_path))
+        for path in (self.bib_path, self.metadata_path):
+            if path is not None and path.exists():
+                server.watch(str(path))
         return server
 
     # Helpers -----------------------------------------------------------------------------------------------
@@ -233,6 +256,47 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
 
         self._bib_signature = signature
         return catalog
+
+    def _load_metadata(self) -> dict[str, ArxivRecord]:
+        path = self.metadata_path
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            log.debug("No arXiv metadata cache at %s, so paper pages show only the .bib fields", path)
+            return {}
+
+        signature = (stat.st_mtime_ns, stat.st_size)
+        if self._loaded_records is not None and signature == self._metadata_signature:
+            return self._loaded_records
+
+        try:
+            records = load_metadata(path)
+        except MetadataCacheError as error:
+            log.error("%s. Fix the file or restore it from git, then run 'wiki-tools papers refresh'.", error)
+            records = {}
+        self._metadata_signature = signature
+        return records
+
+    def _match_records(self, catalog: Catalog, records: dict[str, ArxivRecord]) -> dict[str, ArxivRecord]:
+        """Map entry keys to their cached arXiv records, warning where the titles disagree."""
+        matched = {}
+        for entry in catalog:
+            record = lookup_record(records, entry.arxiv_id) if entry.arxiv_id else None
+            if record is None:
+                continue
+            matched[entry.key] = record
+            if titles_differ(entry.title, record.title):
+                log.warning(
+                    "%s:%d: entry '%s' is titled %r, but arXiv %s is %r. The eprint is probably wrong: "
+                    "check it, or fix the title.",
+                    self.config.bib_file,
+                    entry.line,
+                    entry.key,
+                    entry.title,
+                    record.arxiv_id,
+                    record.title,
+                )
+        return matched
 
     def _find_notes_files(self, files: Files) -> None:
         self.notes_files: dict[str, str] = {}
@@ -276,7 +340,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
                 counts = self.cited_on[key].setdefault(page.file.src_uri, [page, 0])
                 counts[1] += 1
             hrefs = {key: self._paper_href(key, page.url) for key in group.keys}
-            return render_citation_group(group, entries, hrefs, {})
+            abstracts = {key: self._abstract(key) for key in group.keys}
+            return render_citation_group(group, entries, hrefs, abstracts)
 
         if "[" not in markdown or "@" not in markdown:
             return markdown
@@ -297,6 +362,10 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             hint,
         )
 
+    def _abstract(self, key: str) -> str:
+        record = self.records.get(key)
+        return record.abstract if record and record.abstract else self.catalog.entries[key].abstract
+
     def _paper_href(self, key: str, from_url: str) -> str:
         url = self.template_file.url.replace(TEMPLATE_NAME, self.slugs[key])
         return get_relative_url(url, from_url)
@@ -306,7 +375,17 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             Backlink(cited_page.title or src_uri, get_relative_url(cited_page.url, page_url), count)
             for src_uri, (cited_page, count) in sorted(self.cited_on.get(key, {}).items())
         ]
+        record = self.records.get(key)
+
+        # The digest plugin, when enabled, lists the newsletter items that mention this paper.
+        digest = self.site_config.plugins.get("wiki/digest")
+        mentions = digest.mentions_html(key, page_url) if hasattr(digest, "mentions_html") else ""
+
         return PaperContext(
+            mentions_html=mentions,
+            abstract=self._abstract(key),
+            version_label=record.version_label if record else "",
+            categories=[record.primary_category, *record.other_categories] if record else [],
             backlinks=backlinks,
             related=[(entry, self._paper_href(entry.key, page_url)) for entry in self._related(key)],
             hit_list_href=get_relative_url(self._hit_list_url(), page_url),
@@ -338,6 +417,20 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     def _hit_list_url(self) -> str:
         uri = self.config.hit_list_uri
         return uri[: -len("index.md")] if uri.endswith("index.md") else uri.removesuffix(".md") + "/"
+
+    def _add_to_search_index(self, config: MkDocsConfig, urls: list[str]) -> None:
+        # NOTE: this relies on Material's search plugin keeping its entries in `search_index.entries`
+        # (true of Material 9.5 to 9.8). With another search plugin, paper pages are simply not indexed.
+        search = config.plugins.get("search") or config.plugins.get("material/search")
+        entries = getattr(getattr(search, "search_index", None), "entries", None)
+        if not isinstance(entries, list):
+            log.debug("No Material search index found, so paper pages are not searchable")
+            return
+        keys_by_url = {self.template_file.url.replace(TEMPLATE_NAME, slug): key for key, slug in self.slugs.items()}
+        for url in urls:
+            entry = self.catalog.entries[keys_by_url[url]]
+            text = " ".join(part for part in (entry.author_text, entry.venue, entry.year, self._abstract(entry.key)) if part)
+            entries.append({"location": url, "title": entry.title, "text": escape(text)})
 
     @staticmethod
     def _attach_toc(page: Page, links: list[AnchorLink]) -> None:

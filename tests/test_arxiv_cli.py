@@ -1,0 +1,331 @@
+"""`wiki-tools papers add` and `papers refresh` on a small wiki, against a real arXiv test server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from wiki_tools.cli import cli
+from wiki_tools.papers.arxiv_client import API_URL_VARIABLE
+from wiki_tools.papers.bibwriter import scan_entries
+from wiki_tools.papers.library import load_bibliography
+from wiki_tools.papers.metadata import load_metadata
+from wiki_tools.plugins.bibliography.config import BibliographyConfig
+
+from .arxiv_server import FIXTURES, ArxivTestServer, arxiv_server_fixture  # noqa: F401 (pytest fixture)
+from .conftest import REPO_ROOT, run_mkdocs_build
+from .test_arxiv_client import closed_port
+
+SMALL_BIB = """% Three papers for the refresh tests.
+
+@inproceedings{vaswani2017attention,
+  title         = {Attention Is All You Need},
+  author        = {Vaswani, Ashish and Shazeer, Noam},
+  booktitle     = {Advances in Neural Information Processing Systems},
+  year          = {2017},
+  eprint        = {1706.03762},
+  archivePrefix = {arXiv},
+  primaryClass  = {cs.CL}
+}
+
+@misc{devlin2018bert,
+  title         = {{BERT}: Pre-training of Deep Bidirectional Transformers for Language Understanding},
+  author        = {Devlin, Jacob and Chang, Ming-Wei},
+  year          = {2018},
+  eprint        = {1810.04805v1},
+  archivePrefix = {arXiv},
+  doi           = {10.48550/arXiv.1810.04805},
+}
+
+@misc{example2023scaling,
+  title  = {Scaling Laws for Tiny Language Models},
+  author = {Example, Grace},
+  year   = {2023},
+  eprint = {2302.01234},
+}
+"""
+
+
+def make_wiki(root: Path, api_url: str, bib_text: str = SMALL_BIB) -> Path:
+    """Write a minimal wiki whose bibliography plugin points at `api_url`, and return its mkdocs.yml."""
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (root / "papers.bib").write_text(bib_text, encoding="utf-8")
+    config = root / "mkdocs.yml"
+    config.write_text(
+        "site_name: Test wiki\n"
+        "plugins:\n"
+        "  - wiki/bibliography:\n"
+        f"      arxiv_api_url: {api_url}\n"
+        "      arxiv_delay_seconds: 0.01\n"
+        "      arxiv_timeout_seconds: 5\n"
+        "      arxiv_max_retries: 1\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def run(config: Path, *arguments: str, environ: dict[str, str | None] | None = None) -> Result:
+    environment = {API_URL_VARIABLE: None, **(environ or {})}
+    return CliRunner().invoke(cli, ["-f", str(config), "papers", *arguments], env=environment)
+
+
+def cache_path(config: Path) -> Path:
+    return config.parent / "data" / "arxiv" / "metadata.json"
+
+
+# ---- add ----
+
+
+def test_add_every_form_appends_entries(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    bib = tmp_path / "papers.bib"
+    shutil.copyfile(FIXTURES / "odd.bib", bib)
+    before = bib.read_bytes()
+
+    result = run(
+        config,
+        "add",
+        "https://arxiv.org/abs/1810.04805v1",
+        "arXiv:hep-th/9901001",
+        "math.GT/0309136",
+        "10.48550/arXiv.1706.03762",
+        "https://arxiv.org/pdf/2106.09685v1.pdf",
+        "1810.04805",
+    )
+
+    assert result.exit_code == 0, result.output
+    after = bib.read_bytes()
+    assert after[: len(before)] == before
+    keys = [span.key for span in scan_entries(after.decode("utf-8"))]
+    assert keys[-3:] == ["devlin2018bert", "vanderberg1999toy", "example2003knots"]
+    assert "Added 3 papers" in result.stdout
+    assert "10.48550/arXiv.1706.03762 is entry 'Vaswani2017Attention'" in result.stdout
+    assert "2106.09685v1.pdf is entry 'lora:2021'" in result.stdout
+    assert "Given more than once: 1810.04805" in result.stdout
+    assert len(arxiv_server.requests) == 1
+    assert sorted(load_metadata(cache_path(config))) == ["1810.04805", "hep-th/9901001", "math/0309136"]
+    assert load_bibliography(bib).problems == []
+
+
+def test_add_twice_adds_once(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url, bib_text="")
+    assert run(config, "add", "1706.03762").exit_code == 0
+    before = (tmp_path / "papers.bib").read_bytes()
+
+    result = run(config, "add", "arXiv:1706.03762v3")
+
+    assert result.exit_code == 0
+    assert "is entry 'vaswani2017attention'; not added again" in result.stdout
+    assert (tmp_path / "papers.bib").read_bytes() == before
+
+
+def test_add_reports_bad_ids_and_adds_rest(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url, bib_text="")
+    arxiv_server.rejected_ids = {"0802.9999"}
+
+    result = run(config, "add", "1810.04805", "0801.0001", "abc", "0802.9999")
+
+    assert result.exit_code == 1
+    assert "no paper 0801.0001 on arXiv" in result.stderr
+    assert "Invalid arXiv identifier 'abc'" in result.stderr
+    assert "arXiv rejected the identifier '0802.9999': incorrect id format for 0802.9999" in result.stderr
+    assert [paper.key for paper in load_bibliography(tmp_path / "papers.bib")] == ["devlin2018bert"]
+
+
+def test_add_network_down_changes_nothing(tmp_path: Path) -> None:
+    config = make_wiki(tmp_path, f"http://127.0.0.1:{closed_port()}/api/query")
+    before = (tmp_path / "papers.bib").read_bytes()
+
+    result = run(config, "add", "2106.09685")
+
+    assert result.exit_code == 1
+    assert "could not be reached: connection failed (connection refused)" in result.stderr
+    assert "No file was changed." in result.stderr
+    assert "Traceback" not in result.output
+    assert (tmp_path / "papers.bib").read_bytes() == before
+    assert not cache_path(config).exists()
+
+
+def test_environment_url_overrides_config(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, f"http://127.0.0.1:{closed_port()}/api/query", bib_text="")
+    result = run(config, "add", "1706.03762", environ={API_URL_VARIABLE: arxiv_server.url})
+    assert result.exit_code == 0, result.output
+    assert len(arxiv_server.requests) == 1
+
+
+def test_add_withdrawn_paper_warns(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    arxiv_server.paper_dirs.insert(0, FIXTURES / "refreshed")
+    config = make_wiki(tmp_path, arxiv_server.url, bib_text="")
+    result = run(config, "add", "2302.01234")
+    assert result.exit_code == 0
+    assert "example2023scaling (arXiv:2302.01234) is withdrawn on arXiv" in result.stderr
+
+
+# ---- refresh ----
+
+
+def test_refresh_reports_drift(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    first = run(config, "refresh")
+    assert first.exit_code == 0, first.output
+    assert "Fetched 3 papers of 3 with an arXiv eprint in 1 request." in first.stdout
+    assert "First fetched: 3 papers" in first.stdout
+    assert load_metadata(cache_path(config))["1706.03762"].version == 7
+
+    arxiv_server.paper_dirs.insert(0, FIXTURES / "refreshed")
+    second = run(config, "refresh")
+
+    assert second.exit_code == 0, second.output
+    assert "New version: 1706.03762 v7 -> v8" in second.stdout
+    assert "New version: 2302.01234 v1 -> v2" in second.stdout
+    assert "New DOI: 1810.04805 10.18653/v1/N19-1423" in second.stdout
+    assert "New journal reference: 1810.04805 Proceedings of NAACL-HLT 2019, pages 4171-4186" in second.stdout
+    assert "Withdrawn: 2302.01234" in second.stdout
+    assert "'example2023scaling' cites arXiv:2302.01234, which is withdrawn" in second.stderr
+    assert load_metadata(cache_path(config))["2302.01234"].withdrawn
+
+
+def test_refresh_without_changes(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    run(config, "refresh")
+    result = run(config, "refresh")
+    assert "No changes since the last refresh." in result.stdout
+
+
+def test_update_bib_touches_one_entry(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    run(config, "refresh")
+    arxiv_server.paper_dirs.insert(0, FIXTURES / "refreshed")
+    bib = tmp_path / "papers.bib"
+    text = bib.read_text(encoding="utf-8")
+    span = next(span for span in scan_entries(text) if span.key == "devlin2018bert")
+
+    result = run(config, "refresh", "--update-bib")
+
+    assert result.exit_code == 0, result.output
+    updated = bib.read_text(encoding="utf-8")
+    assert updated[: span.start] == text[: span.start]
+    assert updated.endswith(text[span.end :])
+    paper = load_bibliography(bib).get("devlin2018bert")
+    assert paper.entry_type == "article"
+    assert paper.doi == "10.18653/v1/N19-1423"
+    assert paper.fields["journal"] == "Proceedings of NAACL-HLT 2019, pages 4171-4186"
+    assert "Updated 'devlin2018bert' in papers.bib" in result.stdout
+
+
+def test_refresh_stale_fetches_only_old(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    run(config, "refresh")
+
+    fresh = run(config, "refresh", "--stale", "1")
+    assert fresh.exit_code == 0
+    assert "Fetched 0 papers of 3 with an arXiv eprint in 0 requests." in fresh.stdout
+    assert len(arxiv_server.requests) == 1
+
+    document = json.loads(cache_path(config).read_text(encoding="utf-8"))
+    document["papers"]["1810.04805"]["fetched_at"] = "2020-01-01T00:00:00Z"
+    cache_path(config).write_text(json.dumps(document), encoding="utf-8")
+    old = run(config, "refresh", "--stale", "1")
+
+    assert old.exit_code == 0
+    assert arxiv_server.requests[-1].ids == ["1810.04805"]
+    assert load_metadata(cache_path(config))["1810.04805"].fetched_at > "2020-01-01T00:00:00Z"
+
+
+def test_refresh_keeps_orphans_until_prune(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    run(config, "refresh")
+    bib = tmp_path / "papers.bib"
+    text = bib.read_text(encoding="utf-8")
+    bib.write_text(text[: text.index("@misc{example2023scaling")], encoding="utf-8")
+
+    kept = run(config, "refresh")
+    assert "1 cached record no longer in the bibliography (kept; run with --prune to remove): 2302.01234" in kept.stdout
+    assert "2302.01234" in load_metadata(cache_path(config))
+
+    pruned = run(config, "refresh", "--prune")
+    assert "Pruned 1 record: 2302.01234" in pruned.stdout
+    assert sorted(load_metadata(cache_path(config))) == ["1706.03762", "1810.04805"]
+
+
+def test_refresh_corrupt_cache_exits(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    cache_path(config).parent.mkdir(parents=True)
+    cache_path(config).write_text("{", encoding="utf-8")
+
+    result = run(config, "refresh")
+
+    assert result.exit_code == 1
+    assert f"Cannot read the arXiv metadata cache {cache_path(config)}" in result.stderr
+    assert cache_path(config).read_text(encoding="utf-8") == "{"
+    assert arxiv_server.requests == []
+
+
+def test_refresh_malformed_response_keeps_files(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    run(config, "refresh")
+    before = cache_path(config).read_bytes()
+    arxiv_server.script(fixture="malformed.xml")
+
+    result = run(config, "refresh", "--prune", "--update-bib")
+
+    assert result.exit_code == 1
+    assert "Malformed arXiv API response to the request to" in result.stderr
+    assert "1706.03762" in result.stderr
+    assert "Traceback" not in result.output
+    assert cache_path(config).read_bytes() == before
+    assert (tmp_path / "papers.bib").read_text(encoding="utf-8") == SMALL_BIB
+
+
+def test_refresh_warns_on_title_mismatch(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(
+        tmp_path, arxiv_server.url, SMALL_BIB.replace("Attention Is All You Need", "Deep Residual Learning")
+    )
+    result = run(config, "refresh")
+    assert result.exit_code == 0
+    assert "the title of 'vaswani2017attention' differs from arXiv's" in result.stderr
+
+
+# ---- Configuration and docs ----
+
+
+def test_config_defaults() -> None:
+    config = BibliographyConfig()
+    config.load_dict({})
+    errors, warnings = config.validate()
+    assert errors == []
+    assert warnings == []
+    assert config.arxiv_api_url == "https://export.arxiv.org/api/query"
+    assert config.arxiv_delay_seconds == 3.0
+    assert config.metadata_file == "data/arxiv/metadata.json"
+
+
+def test_short_delay_for_arxiv_is_an_error(tmp_path: Path) -> None:
+    config = make_wiki(tmp_path, "https://export.arxiv.org/api/query")
+    result = run(config, "refresh")
+    assert result.exit_code == 1
+    assert "breaks arXiv's terms of use" in result.stderr
+
+
+def test_strict_build_accepts_arxiv_options(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    assert arxiv_server.requests == []
+
+
+def test_readme_documents_commands() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for text in (
+        "wiki-tools papers add",
+        "wiki-tools papers refresh",
+        "--stale",
+        "--prune",
+        "--update-bib",
+        API_URL_VARIABLE,
+    ):
+        assert text in readme

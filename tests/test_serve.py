@@ -1,0 +1,88 @@
+"""`mkdocs serve` serves the wiki and rebuilds it when a page or papers.bib changes."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from .conftest import REPO_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode("utf-8")
+
+
+def wait_for(url: str, text: str, timeout_seconds: float = 60) -> str:
+    """Poll `url` until its body contains `text`, and return the body."""
+    deadline = time.monotonic() + timeout_seconds
+    body = ""
+    while time.monotonic() < deadline:
+        try:
+            body = fetch(url)
+        except OSError:
+            body = ""
+        if text in body:
+            return body
+        time.sleep(0.25)
+    raise AssertionError(f"{url} did not contain {text!r} within {timeout_seconds} s")
+
+
+@pytest.fixture
+def wiki_copy(tmp_path: Path) -> Path:
+    """A copy of the wiki's sources that the test may edit."""
+    for name in ("docs", "mkdocs.yml", "papers.bib", "data"):
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        elif source.is_file():
+            shutil.copy(source, tmp_path / name)
+    os.symlink(REPO_ROOT / "node_modules", tmp_path / "node_modules")
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_serve_rebuilds_on_edit(wiki_copy: Path) -> None:
+    port = free_port()
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=wiki_copy,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # `mkdocs serve` serves the site under the path of `site_url`.
+    site_url = re.search(r"^site_url:\s*(\S+)", (wiki_copy / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
+    path = urlparse(site_url.group(1)).path.rstrip("/") if site_url else ""
+    base = f"http://127.0.0.1:{port}{path}"
+    try:
+        wait_for(f"{base}/tuning/lora/", "Low-Rank", timeout_seconds=120)
+
+        page = wiki_copy / "docs" / "tuning" / "lora.md"
+        page.write_text(page.read_text(encoding="utf-8") + "\n\nAn edit made while serving.\n", encoding="utf-8")
+        wait_for(f"{base}/tuning/lora/", "An edit made while serving.")
+
+        bib = wiki_copy / "papers.bib"
+        bib.write_text(bib.read_text(encoding="utf-8").replace("{Attention Is All You Need}", "{Attention Is All You Need, Edited}"), encoding="utf-8")
+        wait_for(f"{base}/papers/vaswani2017attention/", "Attention Is All You Need, Edited")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

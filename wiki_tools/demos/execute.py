@@ -1,0 +1,102 @@
+"""Run a notebook with nbclient: a timeout per cell, and a report naming the cell that failed."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CellFailure", "ExecutionResult", "execute_notebook"]
+
+# nbclient reports tracebacks with terminal colours.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+# Demos must never reach the network, and the MiniLM model ships inside a Python package.
+_KERNEL_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+
+
+class CellFailure(Exception):
+    """Raised when a cell raises, times out or kills the kernel in a demo that does not allow errors."""
+
+    def __init__(self, cell_index: int, ename: str, evalue: str, traceback: str = "") -> None:
+        super().__init__(f"cell {cell_index + 1}: {ename}: {evalue}")
+        self.cell_index = cell_index
+        """0-based index of the cell among all cells of the notebook."""
+        self.ename = ename
+        self.evalue = evalue
+        self.traceback = traceback
+
+
+@dataclass
+class ExecutionResult:
+    """A completely executed notebook and what happened while it ran."""
+
+    notebook: Any
+    duration_seconds: float
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    """Cells that raised while errors were allowed: `cell` (1-based), `ename` and `evalue`."""
+
+
+def execute_notebook(
+    notebook: Any,
+    *,
+    cwd: Path,
+    kernel_name: str = "python3",
+    cell_timeout_seconds: int = 600,
+    allow_errors: bool = False,
+    on_cell: Callable[[int, int], None] | None = None,
+) -> ExecutionResult:
+    """Execute every cell of `notebook` in place, in a fresh kernel started in `cwd`.
+
+    `on_cell(index, count)` is called before each cell runs, for progress reports.
+
+    Raises:
+        CellFailure: a cell raised (unless `allow_errors`), timed out, or the kernel died.
+    """
+    # Imported here because nbclient and jupyter_client take a while to import and a warm build never executes.
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    current = {"index": 0}
+    errors: list[dict[str, Any]] = []
+
+    def _on_cell_start(cell: Any, cell_index: int) -> None:
+        current["index"] = cell_index
+        if on_cell is not None:
+            on_cell(cell_index, len(notebook.cells))
+
+    def _on_cell_error(cell: Any, cell_index: int, execute_reply: Any) -> None:
+        content = execute_reply.get("content", {}) if execute_reply else {}
+        errors.append({"cell": cell_index + 1, "ename": content.get("ename", ""), "evalue": content.get("evalue", "")})
+
+    client = NotebookClient(
+        notebook,
+        timeout=cell_timeout_seconds,
+        kernel_name=kernel_name,
+        allow_errors=allow_errors,
+        # Timing metadata would change every stored notebook on every run and bloat the diffs.
+        record_timing=False,
+        resources={"metadata": {"path": str(cwd)}},
+        on_cell_start=_on_cell_start,
+        on_cell_error=_on_cell_error,
+    )
+
+    started = time.perf_counter()
+    try:
+        client.execute(env={**os.environ, **_KERNEL_ENVIRONMENT})
+    except CellTimeoutError:
+        raise CellFailure(
+            current["index"], "TimeoutError", f"the cell did not finish within {cell_timeout_seconds} s"
+        ) from None
+    except DeadKernelError as error:
+        raise CellFailure(current["index"], "DeadKernelError", str(error)) from None
+    except CellExecutionError as error:
+        traceback = _ANSI_ESCAPE.sub("", error.traceback)
+        raise CellFailure(current["index"], error.ename, error.evalue, traceback) from None
+    duration = time.perf_counter() - started
+
+    return ExecutionResult(notebook, duration, errors if allow_errors else [])

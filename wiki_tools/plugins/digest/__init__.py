@@ -1,0 +1,1 @@
+"""The `wiki/digest` MkDocs plugin: weekly digest pages, an index, hit-list candidates and an Atom feed."""
