@@ -34,6 +34,7 @@ from ...storage import atomic_write_text
 from .citing import render_citation_group, render_references
 from .config import BibliographyConfig
 from .pages import PAPER_SECTIONS, Backlink, PaperContext, group_by_topic, render_hit_list, render_paper_body, topic_anchor
+from .writing import PageWriter
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -80,11 +81,13 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.metadata_path: Path | None = None
         self.records: dict[str, ArxivRecord] = {}
         self._metadata_signature: tuple[int, int] | None = None
+        self.page_writer = PageWriter()
 
     # Events ------------------------------------------------------------------------------------------------
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Keep this instance across `mkdocs serve` rebuilds, so the loaded bibliography survives them."""
+        self.page_writer = PageWriter(reuse=command == "serve" and not dirty)
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Load the bibliography when it changed and reset the state of one build."""
@@ -113,6 +116,10 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         config.extra_javascript.append(f"{ASSET_SITE_DIR}/hit-list.js")
         config.extra_javascript.append(f"{ASSET_SITE_DIR}/citation-cards.js")
         return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Move the previous rebuild's paper pages aside under `serve`, before MkDocs cleans the site."""
+        self.page_writer.begin(Path(config.site_dir), self.papers_dir)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """Add the hit list, the paper-page template and the assets, and find the editor's notes files."""
@@ -198,10 +205,10 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             head, tail = render_paper_body(self.catalog.entries[key], self._paper_context(key, url))
             html = self.shell.replace(TEMPLATE_NAME, slug).replace(TITLE_TOKEN, escape(self.catalog.entries[key].title))
             html = html.replace(HEAD_TOKEN, head, 1).replace(TAIL_TOKEN, tail, 1)
-            destination = site_dir / self.template_file.dest_uri.replace(TEMPLATE_NAME, slug)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_text(html, encoding="utf-8")
+            dest_uri = self.template_file.dest_uri.replace(TEMPLATE_NAME, slug)
+            self.page_writer.write(dest_uri.removeprefix(f"{self.papers_dir}/"), html)
             written.append(url)
+        self.page_writer.finish()
 
         template_output = site_dir / self.template_file.dest_uri
         if template_output.name == "index.html":
@@ -211,6 +218,10 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self._update_sitemap(site_dir, config, template_url, written)
         self._add_to_search_index(config, written)
         log.info("Wrote %d paper pages", len(written))
+
+    def on_shutdown(self) -> None:
+        """Delete the paper pages that `serve` moved aside, if a failed rebuild left them."""
+        self.page_writer.discard_stash()
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
         """Rebuild the site when the BibTeX file changes."""
