@@ -21,6 +21,8 @@ def keys_of(markdown: str) -> list[tuple[str, ...]]:
         ("Year only [-@a].", [("a",)]),
         ("Keys with punctuation [@doe:2020.x-y].", [("doe:2020.x-y",)]),
         ("Sentence end [@key2019title.]", [("key2019title",)]),
+        ("Before a colon [@brown2020language, sec. 2]: text.", [("brown2020language",)]),
+        ("Colon at the end [@a]:", [("a",)]),
     ],
 )
 def test_citation_forms(markdown: str, expected: list) -> None:
@@ -43,6 +45,7 @@ def test_locator_prefix_and_suppression() -> None:
         "Mail [someone@example.com] or someone@example.com.",
         "A link [@handle](https://example.com) is a link.",
         "No at sign [here].",
+        "[@handle]: https://example.com/a-link-reference-definition",
     ],
 )
 def test_not_a_citation(markdown: str) -> None:

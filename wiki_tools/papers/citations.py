@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 __all__ = ["Citation", "CitationGroup", "find_citations", "replace_citations"]
 
-# A bracketed group that contains at least one `@`. Nested brackets are not allowed, as in Pandoc.
-_GROUP = re.compile(r"(?<!\\)\[([^\[\]\n]*?@[^\[\]\n]*?)\](?!\(|\[|:)")
+# A bracketed group that contains at least one `@`. Nested brackets are not allowed, as in Pandoc. A group
+# followed by `(` or `[` is link text, and one that opens a line and is followed by `:` defines a link reference.
+_GROUP = re.compile(r"(?<!\\)\[([^\[\]\n]*?@[^\[\]\n]*?)\](?!\(|\[)")
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]*\]:", re.M)
 # One part of a group: optional prefix, `@key` (or `-@key`), optional locator after a comma.
 _PART = re.compile(r"^(?P<prefix>.*?)(?:^|(?<=\s))(?P<suppress>-?)@(?P<key>[\w][\w:.#$%&+?<>~/-]*?)(?P<locator>,.*)?$", re.S)
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
@@ -85,7 +87,10 @@ def _groups_in_text(markdown: str, start: int, end: int, first_line: int) -> Ite
     # Blank out inline code spans so that their brackets are never matched, keeping every offset.
     masked = _CODE_SPAN.sub(lambda match: " " * len(match.group(0)), text)
 
+    definitions = {match.start() + match.group(0).index("[") for match in _LINK_DEFINITION.finditer(masked)}
     for match in _GROUP.finditer(masked):
+        if match.start() in definitions:
+            continue
         citations = _parse_group(match.group(1))
         if not citations:
             continue

@@ -376,8 +376,9 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     def _paper_context(self, key: str, page_url: str) -> PaperContext:
         backlinks = [
             Backlink(cited_page.title or src_uri, get_relative_url(cited_page.url, page_url), count)
-            for src_uri, (cited_page, count) in sorted(self.cited_on.get(key, {}).items())
+            for src_uri, (cited_page, count) in self.cited_on.get(key, {}).items()
         ]
+        backlinks.sort(key=lambda link: link.title.casefold())
         record = self.records.get(key)
 
         # The digest plugin, when enabled, lists the newsletter items that mention this paper.
@@ -392,6 +393,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             backlinks=backlinks,
             related=[(entry, self._paper_href(entry.key, page_url)) for entry in self._related(key)],
             hit_list_href=get_relative_url(self._hit_list_url(), page_url),
+            topics=self._topics(),
         )
 
     def _related(self, key: str) -> list:
@@ -416,6 +418,13 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
                 entries.sort(key=lambda entry: (entry.year, entry.key), reverse=True)
             self._index, self._index_for = index, self.catalog
         return self._index
+
+    def _topics(self) -> set[str]:
+        """Return the topics that head a group on the hit list: the first keyword of each entry."""
+        if getattr(self, "_topics_for", None) is not self.catalog:
+            self._topic_set = {entry.keywords[0] for entry in self.catalog if entry.keywords}
+            self._topics_for = self.catalog
+        return self._topic_set
 
     def _hit_list_url(self) -> str:
         uri = self.config.hit_list_uri
