@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .papers.catalog import load_catalog
+from .papers.catalog import assign_slugs, load_catalog
 from .papers.citations import find_citations
 from .papers.metadata import MetadataCacheError, load_metadata, lookup_record, titles_differ
 
@@ -62,7 +62,14 @@ def check_wiki(
     metadata cache (all errors) and entries that no page cites (information).
     """
     report = CheckReport()
-    catalog = load_catalog(bib_file)
+    try:
+        catalog = load_catalog(bib_file)
+    except FileNotFoundError:
+        report.add("error", _relative(bib_file, root), "file not found. Create it or set 'bib_file' in mkdocs.yml")
+        return report
+    except UnicodeDecodeError as error:
+        report.add("error", _relative(bib_file, root), f"not valid UTF-8 ({error}). Save the file as UTF-8")
+        return report
     report.entry_count = len(catalog)
 
     for problem in catalog.problems:
@@ -83,6 +90,8 @@ def check_wiki(
             continue
         report.page_count += 1
         for group in find_citations(_citable_text(path)):
+            if group.is_malformed:
+                report.add("error", f"{_relative(path, root)}:{group.line}", f"malformed citation {group.text!r}. Write [@key], [@a; @b] or [@key, p. 5]")
             for key in group.keys:
                 report.citation_count += 1
                 if key in catalog:
@@ -94,14 +103,16 @@ def check_wiki(
 
     notes_dir = docs_dir / papers_dir
     hit_list = docs_dir / hit_list_uri
+    # Notes files are named after each entry's URL segment, exactly as the build looks for them.
+    slugs = set(assign_slugs(list(catalog.entries)).values())
     if notes_dir.is_dir():
         for path in sorted(notes_dir.glob("*.md")):
-            if path == hit_list or path.stem in catalog:
+            if path == hit_list or path.stem in slugs:
                 continue
             report.add("error", _relative(path, root), f"notes file has no entry '{path.stem}' in {bib_file.name}")
 
     for entry in catalog:
-        if entry.key not in cited and not (notes_dir / f"{entry.key}.md").is_file():
+        if entry.key not in cited:
             report.add("info", f"{_relative(bib_file, root)}:{entry.line}", f"entry '{entry.key}' is not cited on any page")
     return report
 

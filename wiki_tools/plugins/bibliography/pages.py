@@ -9,13 +9,13 @@ from html import escape
 from ...papers.catalog import Catalog, CatalogEntry
 
 __all__ = [
+    "PAPER_SECTIONS",
     "Backlink",
     "PaperContext",
     "group_by_topic",
     "render_hit_list",
     "render_paper_body",
     "topic_anchor",
-    "PAPER_SECTIONS",
 ]
 
 READ_STATES = ("to-read", "reading", "read")

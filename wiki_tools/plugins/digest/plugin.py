@@ -28,7 +28,8 @@ from ...digest.mentions import (
     papers_cited_by,
 )
 from ...papers.library import load_bibliography
-from ..bibliography.plugin import get_relative_url, paper_slug
+from ...papers.catalog import paper_slug
+from ..bibliography.plugin import get_relative_url
 from .config import DigestConfig, topics
 from .pages import (
     PageLinks,
@@ -271,7 +272,9 @@ class DigestPlugin(BasePlugin[DigestConfig]):
             if not self.paper_pages:
                 return None
             if key not in paper_urls:
-                url = self.config.paper_url.format(key=key, slug=paper_slug(key))
+                # The bibliography plugin numbers colliding slugs, so ask it first.
+                slugs = getattr(self.site_config.plugins.get("wiki/bibliography"), "slugs", {})
+                url = self.config.paper_url.format(key=key, slug=slugs.get(key) or paper_slug(key))
                 paper_urls[key] = get_relative_url(url, base)
             return paper_urls[key]
 
