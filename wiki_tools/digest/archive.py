@@ -48,6 +48,7 @@ STATE_FILE = "state.json"
 LOCK_FILE = ".fetch.lock"
 # Temporary files left by a writer that was killed between writing and renaming (see storage.py).
 _STALE_TEMPORARY = ".*.tmp"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,10 @@ def _read_month(path: Path) -> tuple[list[tuple[str, Item | None]], list[Corrupt
             if not text.strip():
                 continue
             try:
+                # The file is read with `surrogateescape`, so bytes that are not UTF-8 show up as
+                # surrogates. Such a line is reported here rather than published as garbage.
+                if _SURROGATE.search(text):
+                    raise ValueError("contains bytes that are not valid UTF-8")
                 record = json.loads(text)
                 if not isinstance(record, dict):
                     raise TypeError(f"expected a JSON object, received {type(record).__name__}")
