@@ -385,3 +385,46 @@ def test_non_utf8_line_reported_and_kept(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "archive/2026-12.jsonl:2: invalid archive line (contains bytes that are not valid UTF-8)" in result.stderr
     assert (archive / "2026-12.jsonl").read_bytes() == good + latin1
+
+
+def test_wrongly_typed_fields_reported_and_skipped(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    base = '"date_source":"feed","feed":"A","published":"2026-12-01T00:00:00Z","title":"T"'
+    lines = [
+        '{%s,"id":"good","link":"https://a.example/1"}' % base,
+        '{%s,"id":"2","summary":{"a":1}}' % base,
+        '{%s,"id":"3","link":5}' % base,
+        '{%s,"id":"4","authors":"Ann"}' % base,
+        '{%s,"id":"5","tags":[1, 2]}' % base,
+        '{%s,"id":"6","doi":{"x":1}}' % base,
+        '{%s,"id":"7","summary":"half of a pair \\ud800"}' % base,
+    ]
+    (archive / "2026-12.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for number, field in [(2, "summary"), (3, "link"), (4, "authors"), (5, "tags"), (6, "doi")]:
+        assert f"archive/2026-12.jsonl:{number}: invalid archive line (field '{field}' must be" in result.stderr
+    assert "archive/2026-12.jsonl:7: invalid archive line (contains an escaped lone surrogate" in result.stderr
+    assert "archive/2026-12.jsonl:1:" not in result.stderr
+
+
+def test_wrongly_typed_line_skipped_when_set_to_info(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + "      corrupt_lines: info\n", encoding="utf-8")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    base = '"date_source":"feed","feed":"A","published":"2026-12-01T00:00:00Z"'
+    lines = ['{%s,"id":"1","title":"Kept"}' % base, '{%s,"id":"2","title":"Dropped","summary":{"a":1}}' % base]
+    (archive / "2026-12.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    text = content(tmp_path / "site", "digest/2026-W49").get_text()
+    assert "Kept" in text
+    assert "Dropped" not in text

@@ -49,6 +49,7 @@ LOCK_FILE = ".fetch.lock"
 # Temporary files left by a writer that was killed between writing and renaming (see storage.py).
 _STALE_TEMPORARY = ".*.tmp"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ def _read_month(path: Path) -> tuple[list[tuple[str, Item | None]], list[Corrupt
                 record = json.loads(text)
                 if not isinstance(record, dict):
                     raise TypeError(f"expected a JSON object, received {type(record).__name__}")
+                # JSON can also escape a lone surrogate (`\ud800`), which no UTF-8 page can contain.
+                # The full check runs only on the rare line where the pattern matches.
+                if _ESCAPED_SURROGATE.search(text) and _has_surrogate(record):
+                    raise ValueError("contains an escaped lone surrogate such as \\ud800, which is not a character")
                 item = Item.from_json(record)
             except (ValueError, KeyError, TypeError, UnicodeError) as error:
                 message = f"missing field {error}" if isinstance(error, KeyError) else str(error)
@@ -108,6 +113,17 @@ def _read_month(path: Path) -> tuple[list[tuple[str, Item | None]], list[Corrupt
                 continue
             lines.append((text, item))
     return lines, problems
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Tell whether any string in a decoded JSON value contains a surrogate code point."""
+    if isinstance(value, str):
+        return bool(_SURROGATE.search(value))
+    if isinstance(value, dict):
+        return any(_has_surrogate(key) or _has_surrogate(entry) for key, entry in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(entry) for entry in value)
+    return False
 
 
 # Parsed archives keyed by folder, reused while no monthly file changed, so that several plugins

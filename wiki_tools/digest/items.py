@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import html
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -114,6 +115,18 @@ class Item:
         for name in ("feed", "id", "title", "published", "date_source"):
             if not isinstance(record[name], str):
                 raise TypeError(f"field {name!r} must be a string, not {type(record[name]).__name__}")
+        # Optional fields are checked too, because the pages call string methods on them and a
+        # hand-edited line with another type would stop the build instead of being reported.
+        for name in ("link", "summary"):
+            value = record.get(name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"field {name!r} must be a string or null, not {type(value).__name__}")
+        for name in ("authors", "tags", "arxiv", "doi"):
+            value = record.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+                raise TypeError(f"field {name!r} must be a list of strings, received {json.dumps(value)[:80]}")
         parse_timestamp(record["published"])
         return cls(
             feed=record["feed"],
