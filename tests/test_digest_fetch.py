@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -335,3 +336,69 @@ def test_every_feed_fixture_is_used() -> None:
     unused = [path.name for path in FEEDS.iterdir() if path.name not in sources]
 
     assert unused == []
+
+
+def write_state(archive: Path, feeds: dict[str, dict]) -> None:
+    archive.mkdir(parents=True, exist_ok=True)
+    (archive / "state.json").write_text(json.dumps({"feeds": feeds}), encoding="utf-8")
+
+
+def test_invalid_state_fields_ignored_with_warning(
+    server: FeedServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.routes["/good.xml"] = Route(body=rss(rss_item(1)))
+    bad = {
+        "configured_url": server.url("/gone.xml"),
+        "url": server.url("/gone.xml"),
+        "error_streak": "x",
+        "retry_not_before": "tomorrow",
+        "etag": 5,
+        "gone": "false",
+    }
+    write_state(tmp_path, {"Bad": bad})
+    feeds = [FeedSource("Good", server.url("/good.xml")), FeedSource("Bad", server.url("/gone.xml"))]
+
+    report = fetch_all(feeds, tmp_path, FAST)
+
+    good, failed = report.outcomes
+    assert good.new_items == 1
+    assert failed.reason.startswith("HTTP 404")
+    [request] = server.requests_for("/gone.xml")
+    assert "if-none-match" not in request.headers
+    state = load_state(tmp_path)
+    assert state["Bad"].error_streak == 1
+    assert state["Bad"].gone is False
+    assert state["Bad"].retry_not_before is None
+    assert state["Good"].last_success is not None
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    for field in ("error_streak", "retry_not_before", "etag", "gone"):
+        assert any(
+            str(tmp_path / "state.json") in message and "'Bad'" in message and f"field '{field}'" in message
+            for message in warnings
+        ), (field, warnings)
+
+
+def test_state_record_not_object_starts_over(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/feed.xml"] = Route(body=rss(rss_item(1)))
+    server.routes["/other.xml"] = Route(body=rss(rss_item(2)), etag='"v1"')
+    other = {"configured_url": server.url("/other.xml"), "url": server.url("/other.xml"), "etag": '"v1"'}
+    write_state(tmp_path, {"Test": "broken", "Other": other})
+    feeds = [FeedSource("Test", server.url("/feed.xml")), FeedSource("Other", server.url("/other.xml"))]
+
+    report = fetch_all(feeds, tmp_path, FAST)
+
+    assert report.outcomes[0].new_items == 1
+    assert report.outcomes[1].status == "unchanged"
+    assert not (tmp_path / "state.json.corrupt").exists()
+    assert load_state(tmp_path)["Test"].url == server.url("/feed.xml")
+
+
+def test_state_folder_rejected_before_fetching(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/feed.xml"] = Route(body=rss(rss_item(1)))
+    (tmp_path / "state.json").mkdir(parents=True)
+
+    with pytest.raises(ValueError, match="state.json is a folder"):
+        fetch_one(server, tmp_path)
+
+    assert server.requests_for("/feed.xml") == []
+    assert read_archive(tmp_path).items == []

@@ -162,9 +162,13 @@ def fetch_all(
         added = add_items(archive_dir, new_items)
         log.info("Added %d items in %d monthly files", sum(added.values()), len(added))
 
-        for source in sources:
-            _record(by_name[source.name], run_time)
-        save_state(archive_dir, states)
+        # The state is saved even if recording one feed fails, because items were written above and
+        # a state left unsaved would make every later run repeat the same failure.
+        try:
+            for source in sources:
+                _record(by_name[source.name], run_time)
+        finally:
+            save_state(archive_dir, states)
 
     return FetchReport([by_name[source.name].outcome for source in sources], failing_after_runs)
 
