@@ -402,3 +402,16 @@ def test_state_folder_rejected_before_fetching(server: FeedServer, tmp_path: Pat
 
     assert server.requests_for("/feed.xml") == []
     assert read_archive(tmp_path).items == []
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n", b"\xef\xbb\xbf"])
+def test_empty_body_fails_feed(server: FeedServer, tmp_path: Path, body: bytes) -> None:
+    server.routes["/feed.xml"] = Route(body=body)
+
+    outcome = fetch_one(server, tmp_path)
+
+    assert outcome.failed
+    assert "AttributeError" not in outcome.reason
+    expected = "empty response (HTTP 200 with no body)" if not body else "not a valid feed"
+    assert outcome.reason.startswith(expected), outcome.reason
+    assert load_state(tmp_path)["Test"].error_streak == 1

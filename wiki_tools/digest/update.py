@@ -216,8 +216,8 @@ def _download(
 
     An unexpected error fails this feed only, so that one strange feed cannot stop the daily run.
     """
-    # NOTE: no test reaches the two `except Exception` branches of this module. No input is known
-    # that raises there; they guard against bugs in parsing and normalising.
+    # NOTE: no test reaches the two `except Exception` branches of this module. An empty body used
+    # to raise here and is now checked before parsing; no other such input is known.
     download = _Download(source, state, FeedOutcome(source.name, state.url, FAILED))
     try:
         _fetch_and_parse(download, settings, run_time, summary_chars)
@@ -248,6 +248,12 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
         outcome.status = UNCHANGED
         return
 
+    # feedparser returns a result without `version` for zero bytes, so an empty body is caught here.
+    # A body of only whitespace or a byte order mark reaches feedparser, which reports it as invalid.
+    if not response.body:
+        outcome.reason = f"empty response (HTTP {response.status} with no body), so there is nothing to parse"
+        return
+
     # feedparser gets the received bytes and the charset from Content-Type. It neither resolves nor
     # sanitises: a relative GUID must stay as written to remain a stable identity, and nh3 is the
     # one sanitiser (see `item_from_entry`).
@@ -257,7 +263,7 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
         resolve_relative_uris=False,
         sanitize_html=False,
     )
-    if not parsed.entries and (parsed.bozo or not parsed.version):
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         problem = parsed.get("bozo_exception") or "no RSS or Atom document found"
         outcome.reason = f"not a valid feed ({problem})"
         return
