@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -415,3 +416,21 @@ def test_empty_body_fails_feed(server: FeedServer, tmp_path: Path, body: bytes) 
     expected = "empty response (HTTP 200 with no body)" if not body else "not a valid feed"
     assert outcome.reason.startswith(expected), outcome.reason
     assert load_state(tmp_path)["Test"].error_streak == 1
+
+
+def test_repeated_guid_kept_once_and_logged(
+    server: FeedServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = rss_item(1).replace("<title>Story 1</title>", "<title>First copy</title>")
+    second = rss_item(1).replace("<title>Story 1</title>", "<title>Second copy</title>")
+    server.routes["/feed.xml"] = Route(body=rss(first, second, rss_item(2)))
+    caplog.set_level(logging.DEBUG, logger="wiki_tools.digest.update")
+
+    outcome = fetch_one(server, tmp_path)
+
+    assert outcome.new_items == 2
+    titles = sorted(item.title for item in read_archive(tmp_path).items)
+    assert titles == ["First copy", "Story 2"]
+    [message] = [record.getMessage() for record in caplog.records if "seen earlier" in record.getMessage()]
+    assert "'Test' listed 1 entries" in message
+    assert "story-1" in message

@@ -286,6 +286,7 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
             skipped += 1
         else:
             items.append(item)
+    items = _first_of_each_identity(items, source.name)
     if skipped:
         outcome.notes.append(f"skipped {skipped} entries without id, link, title or text")
     if broken:
@@ -294,6 +295,30 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
     outcome.status = NEW
     outcome.entries = len(parsed.entries)
     download.items = items
+
+
+def _first_of_each_identity(items: list[Item], feed: str) -> list[Item]:
+    """Return `items` without the entries whose id repeats an earlier entry of the same response.
+
+    Feed readers treat the GUID as the entry's identity, so a repeated GUID is the same entry
+    listed twice, and they show it once without a message. This keeps the first one, which is the
+    newest in the usual newest-first order, and logs the rest at debug level only, because the
+    editor can do nothing about a publisher's duplicate.
+    """
+    seen: set[str] = set()
+    kept = []
+    repeated = []
+    for item in items:
+        if item.id in seen:
+            repeated.append(item.id)
+        else:
+            seen.add(item.id)
+            kept.append(item)
+    if repeated:
+        log.debug(
+            "Feed %r listed %d entries with an id seen earlier in it, kept the first: %s", feed, len(repeated), repeated
+        )
+    return kept
 
 
 def _record(download: _Download, run_time: datetime) -> None:
