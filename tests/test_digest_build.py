@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -391,16 +392,18 @@ def test_wrongly_typed_fields_reported_and_skipped(tmp_path: Path) -> None:
     config = write_wiki(tmp_path)
     archive = tmp_path / "archive"
     archive.mkdir()
-    base = '"date_source":"feed","feed":"A","published":"2026-12-01T00:00:00Z","title":"T"'
-    lines = [
-        '{%s,"id":"good","link":"https://a.example/1"}' % base,
-        '{%s,"id":"2","summary":{"a":1}}' % base,
-        '{%s,"id":"3","link":5}' % base,
-        '{%s,"id":"4","authors":"Ann"}' % base,
-        '{%s,"id":"5","tags":[1, 2]}' % base,
-        '{%s,"id":"6","doi":{"x":1}}' % base,
-        '{%s,"id":"7","summary":"half of a pair \\ud800"}' % base,
+    base = {"date_source": "feed", "feed": "A", "published": "2026-12-01T00:00:00Z", "title": "T"}
+    records = [
+        {"id": "good", "link": "https://a.example/1"},
+        {"id": "2", "summary": {"a": 1}},
+        {"id": "3", "link": 5},
+        {"id": "4", "authors": "Ann"},
+        {"id": "5", "tags": [1, 2]},
+        {"id": "6", "doi": {"x": 1}},
+        # `json.dumps` escapes the lone surrogate as `\ud800`, as a hand edit could.
+        {"id": "7", "summary": "half of a pair \ud800"},
     ]
+    lines = [json.dumps(base | record) for record in records]
     (archive / "2026-12.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     result = run_mkdocs_build(config, tmp_path / "site")
@@ -418,8 +421,9 @@ def test_wrongly_typed_line_skipped_when_set_to_info(tmp_path: Path) -> None:
     config.write_text(config.read_text(encoding="utf-8") + "      corrupt_lines: info\n", encoding="utf-8")
     archive = tmp_path / "archive"
     archive.mkdir()
-    base = '"date_source":"feed","feed":"A","published":"2026-12-01T00:00:00Z"'
-    lines = ['{%s,"id":"1","title":"Kept"}' % base, '{%s,"id":"2","title":"Dropped","summary":{"a":1}}' % base]
+    base = {"date_source": "feed", "feed": "A", "published": "2026-12-01T00:00:00Z"}
+    records = [{"id": "1", "title": "Kept"}, {"id": "2", "title": "Dropped", "summary": {"a": 1}}]
+    lines = [json.dumps(base | record) for record in records]
     (archive / "2026-12.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     result = run_mkdocs_build(config, tmp_path / "site")
