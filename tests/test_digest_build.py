@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -330,3 +331,104 @@ def test_feed_announced_in_page_head(built: Path) -> None:
 
         assert link["href"] == href
         assert link["rel"] == ["alternate"]
+
+
+def test_atom_feed_valid_with_forbidden_characters(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    item = (
+        "<item><title>Odd \ufffetitle\uffff</title><link>https://news.example/a\x01b</link><guid>odd-1</guid>"
+        "<pubDate>Tue, 01 Dec 2026 08:00:00 GMT</pubDate></item>"
+    )
+    with FeedServer() as server:
+        server.routes["/odd.xml"] = Route(body=rss(item))
+        report = fetch_all(
+            [FeedSource("Odd", server.url("/odd.xml"))],
+            tmp_path / "archive",
+            FetchSettings(retries=0),
+            now=datetime(2026, 12, 4, 12, tzinfo=UTC),
+        )
+    assert report.new_items == 1, report
+    # A hand-edited line can still hold them, written as JSON escapes.
+    edited = (
+        '{"date_source":"feed","feed":"Hand","id":"h1","link":"https://hand.example/x\\u0001y",'
+        '"published":"2026-12-02T00:00:00Z","title":"Edited \\uffff by hand \\u0008"}'
+    )
+    with (tmp_path / "archive" / "2026-12.jsonl").open("a", encoding="utf-8") as stream:
+        stream.write(edited + "\n")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    parsed = feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes())
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    [entry] = parsed.entries
+    assert "Odd title" in entry.content[0].value
+    assert "Edited  by hand" in entry.content[0].value
+    assert "https://hand.example/xy" in entry.content[0].value
+
+
+def test_non_utf8_line_reported_and_kept(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    good = (
+        b'{"date_source":"feed","feed":"A","id":"1","link":"https://a.example/1",'
+        b'"published":"2026-12-01T00:00:00Z","title":"Kept"}\n'
+    )
+    latin1 = (
+        b'{"date_source":"feed","feed":"A","id":"2","link":"https://a.example/2",'
+        b'"published":"2026-12-01T00:00:00Z","title":"M\xfcller"}\n'
+    )
+    (archive / "2026-12.jsonl").write_bytes(good + latin1)
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 1
+    assert "archive/2026-12.jsonl:2: invalid archive line (contains bytes that are not valid UTF-8)" in result.stderr
+    assert (archive / "2026-12.jsonl").read_bytes() == good + latin1
+
+
+def test_wrongly_typed_fields_reported_and_skipped(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    base = {"date_source": "feed", "feed": "A", "published": "2026-12-01T00:00:00Z", "title": "T"}
+    records = [
+        {"id": "good", "link": "https://a.example/1"},
+        {"id": "2", "summary": {"a": 1}},
+        {"id": "3", "link": 5},
+        {"id": "4", "authors": "Ann"},
+        {"id": "5", "tags": [1, 2]},
+        {"id": "6", "doi": {"x": 1}},
+        # `json.dumps` escapes the lone surrogate as `\ud800`, as a hand edit could.
+        {"id": "7", "summary": "half of a pair \ud800"},
+    ]
+    lines = [json.dumps(base | record) for record in records]
+    (archive / "2026-12.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for number, field in [(2, "summary"), (3, "link"), (4, "authors"), (5, "tags"), (6, "doi")]:
+        assert f"archive/2026-12.jsonl:{number}: invalid archive line (field '{field}' must be" in result.stderr
+    assert "archive/2026-12.jsonl:7: invalid archive line (contains an escaped lone surrogate" in result.stderr
+    assert "archive/2026-12.jsonl:1:" not in result.stderr
+
+
+def test_wrongly_typed_line_skipped_when_set_to_info(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + "      corrupt_lines: info\n", encoding="utf-8")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    base = {"date_source": "feed", "feed": "A", "published": "2026-12-01T00:00:00Z"}
+    records = [{"id": "1", "title": "Kept"}, {"id": "2", "title": "Dropped", "summary": {"a": 1}}]
+    lines = [json.dumps(base | record) for record in records]
+    (archive / "2026-12.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    text = content(tmp_path / "site", "digest/2026-W49").get_text()
+    assert "Kept" in text
+    assert "Dropped" not in text

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from wiki_tools.digest.sanitize import plain_text, sanitize_html, truncate_html
+from wiki_tools.digest.sanitize import plain_text, sanitize_html, truncate_html, xml_text
 
 ATTACKS = {
     "script": "<p>a<script>alert(1)</script>b</p>",
@@ -110,3 +110,19 @@ def test_truncate_never_cuts_inside_tag() -> None:
 
 def test_plain_text_drops_markup_and_script() -> None:
     assert plain_text("A &amp; <b>B</b><script>x()</script>\n  C") == "A & B C"
+
+
+def test_xml_text_removes_forbidden_characters() -> None:
+    text = "a\x00b\x01c\x0bd\x1fe\ufffef\uffffg\udcffh\ud800i"
+
+    assert xml_text(text) == "abcdefghi"
+
+
+def test_xml_text_keeps_allowed_characters() -> None:
+    text = "tab\tline\ncr\r \u00e9 \ufffd \U0001f600 \ufdd0"
+
+    assert xml_text(text) == text
+
+
+def test_plain_text_removes_noncharacters() -> None:
+    assert plain_text("Bad\ufffe title\uffff") == "Bad title"

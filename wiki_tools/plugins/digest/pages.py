@@ -17,7 +17,7 @@ from html import escape
 
 from ...digest.items import DATE_SOURCE_FIRST_SEEN, Item
 from ...digest.mentions import Candidate, Mention, Story, Topic, TopicMatcher, group_stories
-from ...digest.sanitize import sanitize_html
+from ...digest.sanitize import sanitize_html, xml_text
 
 __all__ = [
     "Week",
@@ -287,10 +287,13 @@ def render_atom(
     ET.register_namespace("", ATOM_NAMESPACE)
 
     def element(parent: ET.Element | None, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+        # ElementTree writes characters that XML 1.0 forbids as they are, and one of them makes the
+        # whole feed unreadable. The fetcher strips them already, but the archive can be edited by hand.
+        attributes = {key: xml_text(value) for key, value in attributes.items()}
         name = f"{{{ATOM_NAMESPACE}}}{tag}"
         node = ET.Element(name, attributes) if parent is None else ET.SubElement(parent, name, attributes)
         if text is not None:
-            node.text = text
+            node.text = xml_text(text)
         return node
 
     feed = element(None, "feed")
