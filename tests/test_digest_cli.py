@@ -160,3 +160,31 @@ def test_feed_option_rejects_repeated_name(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "Feed name 'A' is used twice" in result.output
+
+
+def test_report_for_one_feed_uses_singular(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/good.xml"] = Route(body=rss(rss_item(1)))
+
+    result = run(write_site(tmp_path, {"Good": server.url("/good.xml")}))
+
+    assert "Fetching 1 feed into" in result.stderr
+    assert "Good  1 new of 1 entry" in result.stdout
+    assert "1 entries" not in result.output
+
+
+def test_failing_list_uses_singular_run(server: FeedServer, tmp_path: Path) -> None:
+    config = write_site(tmp_path, {"Broken": server.url("/broken.xml")})
+    config.write_text(config.read_text().replace("failing_after_runs: 2", "failing_after_runs: 1"))
+
+    result = run(config)
+
+    assert "Feeds failing 1 or more runs in a row:" in result.stdout
+    assert "  Broken: 1 run, never succeeded." in result.stdout
+
+
+def test_skipped_entry_note_uses_singular(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/good.xml"] = Route(body=rss(rss_item(1), "<item></item>"))
+
+    result = run(write_site(tmp_path, {"Good": server.url("/good.xml")}))
+
+    assert "note: skipped 1 entry without id, link, title or text" in result.stdout

@@ -79,7 +79,7 @@ def fetch(site: SiteContext, feeds: list, wait_seconds: float) -> None:
         done += 1
         click.echo(f"[{done:>{len(str(total))}}/{total}] {outcome.name}: {_status(outcome)}", err=True)
 
-    click.echo(f"Fetching {total} feeds into {archive_dir} ...", err=True)
+    click.echo(f"Fetching {_count(total, 'feed')} into {archive_dir} ...", err=True)
     try:
         report = fetch_all(
             sources,
@@ -100,7 +100,7 @@ def fetch(site: SiteContext, feeds: list, wait_seconds: float) -> None:
 
 def _status(outcome) -> str:
     if outcome.status == "new":
-        return f"{outcome.new_items} new of {outcome.entries} entries"
+        return f"{outcome.new_items} new of {_count(outcome.entries, 'entry')}"
     if outcome.status == "unchanged":
         return "unchanged (304 Not Modified)"
     if outcome.status == "deferred":
@@ -109,7 +109,9 @@ def _status(outcome) -> str:
 
 
 def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+    if number == 1:
+        return f"{number} {noun}"
+    return f"{number} {noun[:-1]}ies" if noun.endswith("y") else f"{number} {noun}s"
 
 
 def _print_report(report) -> None:
@@ -129,4 +131,6 @@ def _print_report(report) -> None:
         click.echo(f"\nFeeds failing {report.failing_after_runs} or more runs in a row:")
         for outcome in report.failing:
             since = f"last success {outcome.last_success}" if outcome.last_success else "never succeeded"
-            click.echo(f"  {outcome.name}: {outcome.error_streak} runs, {since}. Check its URL in mkdocs.yml.")
+            click.echo(
+                f"  {outcome.name}: {_count(outcome.error_streak, 'run')}, {since}. Check its URL in mkdocs.yml."
+            )

@@ -277,13 +277,17 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
         else:
             items.append(item)
     if skipped:
-        outcome.notes.append(f"skipped {skipped} entries without id, link, title or text")
+        outcome.notes.append(f"skipped {skipped} {_entries(skipped)} without id, link, title or text")
     if broken:
-        outcome.notes.append(f"skipped {broken} entries that could not be normalised (see the log)")
+        outcome.notes.append(f"skipped {broken} {_entries(broken)} that could not be normalised (see the log)")
 
     outcome.status = NEW
     outcome.entries = len(parsed.entries)
     download.items = items
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"
 
 
 def _record(download: _Download, run_time: datetime) -> None:
