@@ -36,11 +36,17 @@ DEFERRED = "deferred"
 
 @dataclass(frozen=True)
 class FeedSource:
-    """One configured feed."""
+    """One feed to fetch, from `mkdocs.yml` or from the `--feed` option."""
 
     name: str
     url: str
     tags: tuple[str, ...] = ()
+    from_command_line: bool = False
+    """True for a feed given with `--feed`, so that messages send the editor there instead of to `mkdocs.yml`."""
+
+    def url_advice(self, configured: str) -> str:
+        """Return `configured`, the advice for a feed in `mkdocs.yml`, or the `--feed` equivalent."""
+        return "Check the URL given with --feed" if self.from_command_line else configured
 
 
 @dataclass
@@ -195,7 +201,7 @@ def _skipped_download(source: FeedSource, state: FeedState, now: datetime) -> _D
     if state.gone:
         outcome.reason = (
             f"the server responded 410 Gone at {state.last_fetch}, so the feed is no longer fetched. "
-            "Remove it from mkdocs.yml or give it a new URL"
+            + source.url_advice("Remove it from mkdocs.yml or give it a new URL")
         )
         return _Download(source, state, outcome)
     if state.retry_not_before and parse_timestamp(state.retry_not_before) > now:
@@ -231,6 +237,8 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
         response = fetch_feed(state.url, settings, etag=state.etag, last_modified=state.last_modified)
     except FetchError as error:
         outcome.reason = error.reason
+        if error.gone:
+            outcome.reason += ". " + source.url_advice("Remove it from mkdocs.yml or give it a new URL")
         download.response = error
         return
 
@@ -238,7 +246,7 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
     if response.permanent_url:
         outcome.notes.append(
             f"moved permanently to {response.permanent_url}; later runs fetch the new URL. "
-            "Update the feed's url in mkdocs.yml to match"
+            + source.url_advice("Update the feed's url in mkdocs.yml to match")
         )
     if response.not_modified:
         outcome.status = UNCHANGED
