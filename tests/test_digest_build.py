@@ -256,6 +256,34 @@ def test_empty_archive_builds(tmp_path: Path) -> None:
     assert feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes()).bozo == 0
 
 
+def test_empty_feed_updated_at_build_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    config = write_wiki(tmp_path)
+    before = datetime.now(UTC).replace(microsecond=0)
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    after = datetime.now(UTC)
+    assert result.returncode == 0, result.stderr
+    parsed = feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes())
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.entries == []
+    updated = datetime.fromisoformat(parsed.feed.updated)
+    assert before <= updated <= after
+
+
+def test_empty_feed_updated_from_source_date_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764806400")
+    config = write_wiki(tmp_path)
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    document = (tmp_path / "site" / "digest.xml").read_text(encoding="utf-8")
+    assert "<updated>2025-12-04T00:00:00Z</updated>" in document
+    assert feedparser.parse(document.encode()).bozo == 0
+
+
 def test_paper_page_exists_for_cited_key(built: Path) -> None:
     assert (built / "papers" / "hu2021lora" / "index.html").is_file()
 

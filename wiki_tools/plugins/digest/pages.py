@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from html import escape
 
@@ -282,8 +282,13 @@ def render_atom(
     feed_url: str,
     index_url: str,
     week_url: Callable[[Week], str],
+    updated_when_empty: datetime,
 ) -> bytes:
-    """Return an Atom 1.0 document with one entry per week. All URLs must be absolute."""
+    """Return an Atom 1.0 document with one entry per week. All URLs must be absolute.
+
+    The feed's `updated` is the time of the newest item, or `updated_when_empty` without weeks,
+    because Atom requires the element even in a feed without entries.
+    """
     ET.register_namespace("", ATOM_NAMESPACE)
 
     def element(parent: ET.Element | None, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
@@ -297,7 +302,7 @@ def render_atom(
     element(feed, "id", index_url)
     element(feed, "title", f"{site_name}: newsletter digests")
     element(feed, "subtitle", "One entry per week with the items of every newsletter the wiki follows.")
-    updated = max((week.updated for week in weeks), default=datetime(2000, 1, 1, tzinfo=UTC))
+    updated = max((week.updated for week in weeks), default=updated_when_empty)
     element(feed, "updated", _rfc3339(updated))
     element(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
     element(feed, "link", rel="alternate", type="text/html", href=index_url)
