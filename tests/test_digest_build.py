@@ -176,9 +176,33 @@ def test_index_lists_weeks_with_counts(built: Path) -> None:
     cells = [cell.get_text() for cell in rows[0].find_all("td")]
     assert cells[0] == "2026-W49"
     assert cells[1] == "30 November \u2013 6 December 2026"
-    assert cells[2] == "11"
+    headers = [header.get_text() for header in article.select("table.wiki-digest-index thead th")]
+    assert headers == ["Week", "Dates", "Stories", "Feeds"]
+    # The Echo item tells the same story as one of Model Weekly's, so 11 items make 10 stories.
+    assert cells[2] == "10"
     assert "Model Weekly (6)" in cells[3]
     assert rows[0].find("a")["href"] == "2026-W49/"
+
+
+def test_index_total_counts_stories_and_items(built: Path) -> None:
+    article = content(built, "digest")
+
+    assert "10 stories from 11 items in 1 week." in article.get_text()
+
+
+def test_week_page_counts_stories_and_items(built: Path) -> None:
+    article = content(built, "digest/2026-W49")
+
+    [summary] = article.select("p.wiki-digest__range")
+    assert summary.get_text() == "30 November \u2013 6 December 2026 \u00b7 10 stories from 11 items"
+    assert len(article.find_all("li", class_="wiki-digest__item")) == 10
+
+
+def test_atom_entry_counts_stories_and_items(built: Path) -> None:
+    parsed = feedparser.parse((built / "digest.xml").read_bytes())
+
+    [entry] = parsed.entries
+    assert entry.summary.startswith("10 stories from 11 items. ")
 
 
 def test_candidates_page_lists_repeated_paper(built: Path) -> None:
@@ -187,6 +211,8 @@ def test_candidates_page_lists_repeated_paper(built: Path) -> None:
     items = article.select("ul.wiki-digest-candidates > li")
     assert [item["id"] for item in items] == ["2005-11401", "10-1145-3442188-3445922"]
     assert "3 mentions" in items[0].get_text()
+    links = [link["href"] for link in items[0].select("details a")]
+    assert len(links) == len(set(links)) == 3
     assert items[0].find("code").get_text() == "wiki-tools papers add 2005.11401"
     assert "2 mentions" in items[1].get_text()
     assert "Not on arXiv" in items[1].get_text()
@@ -255,6 +281,34 @@ def test_empty_archive_builds(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "The archive is empty" in content(tmp_path / "site", "digest").get_text()
     assert feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes()).bozo == 0
+
+
+def test_empty_feed_updated_at_build_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    config = write_wiki(tmp_path)
+    before = datetime.now(UTC).replace(microsecond=0)
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    after = datetime.now(UTC)
+    assert result.returncode == 0, result.stderr
+    parsed = feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes())
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.entries == []
+    updated = datetime.fromisoformat(parsed.feed.updated)
+    assert before <= updated <= after
+
+
+def test_empty_feed_updated_from_source_date_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764806400")
+    config = write_wiki(tmp_path)
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    document = (tmp_path / "site" / "digest.xml").read_text(encoding="utf-8")
+    assert "<updated>2025-12-04T00:00:00Z</updated>" in document
+    assert feedparser.parse(document.encode()).bozo == 0
 
 
 def test_paper_page_exists_for_cited_key(built: Path) -> None:

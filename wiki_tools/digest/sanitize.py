@@ -33,6 +33,9 @@ REMOVED_WITH_CONTENT = {
     "applet", "svg", "math", "form", "textarea", "select", "button", "audio", "video", "title",
 }  # fmt: skip
 
+# A link whose content is only whitespace and tags, which is what a linked image leaves behind once
+# the image is removed. Attribute values are double-quoted in nh3's output, so a quoted `>` is skipped.
+_EMPTY_LINK = re.compile(r'<a\b(?:[^>"]|"[^"]*")*>((?:\s|<(?!/?a\b)(?:[^>"]|"[^"]*")*>)*)</a>', re.IGNORECASE)
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"]|\"[^\"]*\")*)>")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|\w+);")
 _VOID_TAGS = {"br"}
@@ -88,7 +91,17 @@ def sanitize_html(fragment: str, base_url: str | None = None) -> str:
     stored summaries without changing them.
     """
     cleaner = _DEFAULT_CLEANER if base_url is None else _cleaner(base_url)
-    return cleaner.clean(xml_text(fragment)).strip()
+    cleaned = cleaner.clean(xml_text(fragment))
+
+    # A link with nothing to click on would still be announced by screen readers and take a tab stop.
+    if "</a>" in cleaned:
+        cleaned = _EMPTY_LINK.sub(_drop_link, cleaned)
+    return cleaned.strip()
+
+
+def _drop_link(match: re.Match[str]) -> str:
+    """Replace an empty link by a space if it contained whitespace, so that the words around it stay apart."""
+    return " " if _TAG.sub("", match.group(1)) else ""
 
 
 def plain_text(fragment: str) -> str:

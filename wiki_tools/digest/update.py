@@ -36,11 +36,17 @@ DEFERRED = "deferred"
 
 @dataclass(frozen=True)
 class FeedSource:
-    """One configured feed."""
+    """One feed to fetch, from `mkdocs.yml` or from the `--feed` option."""
 
     name: str
     url: str
     tags: tuple[str, ...] = ()
+    from_command_line: bool = False
+    """True for a feed given with `--feed`, so that messages send the editor there instead of to `mkdocs.yml`."""
+
+    def url_advice(self, configured: str) -> str:
+        """Return `configured`, the advice for a feed in `mkdocs.yml`, or the `--feed` equivalent."""
+        return "Check the URL given with --feed" if self.from_command_line else configured
 
 
 @dataclass
@@ -199,7 +205,7 @@ def _skipped_download(source: FeedSource, state: FeedState, now: datetime) -> _D
     if state.gone:
         outcome.reason = (
             f"the server responded 410 Gone at {state.last_fetch}, so the feed is no longer fetched. "
-            "Remove it from mkdocs.yml or give it a new URL"
+            + source.url_advice("Remove it from mkdocs.yml or give it a new URL")
         )
         return _Download(source, state, outcome)
     if state.retry_not_before and parse_timestamp(state.retry_not_before) > now:
@@ -235,6 +241,8 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
         response = fetch_feed(state.url, settings, etag=state.etag, last_modified=state.last_modified)
     except FetchError as error:
         outcome.reason = error.reason
+        if error.gone:
+            outcome.reason += ". " + source.url_advice("Remove it from mkdocs.yml or give it a new URL")
         download.response = error
         return
 
@@ -242,7 +250,7 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
     if response.permanent_url:
         outcome.notes.append(
             f"moved permanently to {response.permanent_url}; later runs fetch the new URL. "
-            "Update the feed's url in mkdocs.yml to match"
+            + source.url_advice("Update the feed's url in mkdocs.yml to match")
         )
     if response.not_modified:
         outcome.status = UNCHANGED
@@ -288,9 +296,9 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
             items.append(item)
     items = _first_of_each_identity(items, source.name)
     if skipped:
-        outcome.notes.append(f"skipped {skipped} entries without id, link, title or text")
+        outcome.notes.append(f"skipped {skipped} {_entries(skipped)} without id, link, title or text")
     if broken:
-        outcome.notes.append(f"skipped {broken} entries that could not be normalised (see the log)")
+        outcome.notes.append(f"skipped {broken} {_entries(broken)} that could not be normalised (see the log)")
 
     outcome.status = NEW
     outcome.entries = len(parsed.entries)
@@ -319,6 +327,10 @@ def _first_of_each_identity(items: list[Item], feed: str) -> list[Item]:
             "Feed %r listed %d entries with an id seen earlier in it, kept the first: %s", feed, len(repeated), repeated
         )
     return kept
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"
 
 
 def _record(download: _Download, run_time: datetime) -> None:
