@@ -80,6 +80,10 @@ def execute_notebook(
         allow_errors=allow_errors,
         # Timing metadata would change every stored notebook on every run and bloat the diffs.
         record_timing=False,
+        # After a timeout, a graceful shutdown request reaches the kernel while the cell still runs, and the
+        # kernel prints a ZMQError traceback when it sends the cell's reply on a closed socket. nbclient
+        # has received every output of a finished cell before the shutdown, so killing the kernel loses nothing.
+        shutdown_kernel="immediate",
         resources={"metadata": {"path": str(cwd)}},
         on_cell_start=_on_cell_start,
         on_cell_error=_on_cell_error,
@@ -90,7 +94,7 @@ def execute_notebook(
         client.execute(env={**os.environ, **_KERNEL_ENVIRONMENT})
     except CellTimeoutError:
         raise CellFailure(
-            current["index"], "TimeoutError", f"the cell did not finish within {cell_timeout_seconds} s"
+            current["index"], "TimeoutError", f"the cell timed out after {cell_timeout_seconds} seconds (cell_timeout)"
         ) from None
     except DeadKernelError as error:
         raise CellFailure(current["index"], "DeadKernelError", str(error)) from None
