@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from wiki_tools.cli import cli
+from wiki_tools.demos.cache import DemoCache, check_demo
+from wiki_tools.demos.source import DemoSource
 
-from .test_demos_cache import make_site
+from .test_demos_cache import GOOD_DEMO, build, make_site
 
 SLOW_DEMO = "# %%\nx = 1\n\n# %%\nimport time\ntime.sleep(30)\n"
 
@@ -27,3 +29,58 @@ def test_timeout_prints_no_kernel_traceback(tmp_path: Path, capfd: pytest.Captur
     assert "Demo 'slow' failed in cell 2 (line 5 of slow.py): TimeoutError" in result.output
     assert "timed out after 2 seconds (cell_timeout)" in result.output
     assert "Traceback" not in kernel_output, kernel_output
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"cells": [', "invalid JSON"),
+        ("[1, 2]", "a JSON list instead of a notebook object"),
+        ('{"cells": "nope", "metadata": {}, "nbformat": 4, "nbformat_minor": 4}', "at cells"),
+    ],
+)
+def test_corrupt_notebook_named(tmp_path: Path, content: str, reason: str) -> None:
+    folder = tmp_path / "demos"
+    folder.mkdir()
+    (folder / "tiny.py").write_text(GOOD_DEMO, encoding="utf-8")
+    cache = DemoCache(tmp_path / "data" / "demos", tmp_path)
+    cache.folder.mkdir(parents=True)
+    cache.executed_path("tiny").write_text(content, encoding="utf-8")
+
+    status = check_demo(DemoSource("tiny", folder / "tiny.py").load(), cache, "python3")
+
+    assert status.record is None
+    assert not status.is_fresh
+    assert status.reasons[0].startswith("cached notebook data/demos/tiny.ipynb is corrupt (")
+    assert reason in status.reasons[0]
+
+
+@pytest.mark.slow
+def test_corrupt_notebook_replaced_by_run(tmp_path: Path) -> None:
+    config = make_site(tmp_path, {"tiny": GOOD_DEMO})
+    stored = tmp_path / "data" / "demos" / "tiny.ipynb"
+    stored.parent.mkdir(parents=True)
+    stored.write_text('{"cells": [', encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["-f", str(config), "demos", "run", "tiny", "--force"])
+
+    assert result.exit_code == 0, result.output
+    assert "[1/1] tiny: executed in" in result.output
+    assert "squares [0, 1, 4, 9]" in stored.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_corrupt_notebook_warns_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The demo imports a module that is not installed, so the build cannot replace the corrupt notebook.
+    config = make_site(tmp_path, {"tiny": "# %%\nimport wiki_demos_absent_module\n"}, "allow_stale: true\n")
+    stored = tmp_path / "data" / "demos" / "tiny.ipynb"
+    stored.parent.mkdir(parents=True)
+    stored.write_text("[1, 2]", encoding="utf-8")
+
+    code, log = build(config)
+
+    assert code != 0
+    assert "Traceback" not in log
+    assert "cached notebook data/demos/tiny.ipynb is corrupt (a JSON list" in log
+    assert "run 'wiki-tools demos run tiny --force'" in log
+    assert stored.read_text(encoding="utf-8") == "[1, 2]"

@@ -19,8 +19,8 @@ from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from ...demos.cache import DemoCache
-from ...demos.runner import DemoError, DemoOptions, RefreshOutcome, refresh_demo
+from ...demos.cache import CorruptNotebookError, DemoCache
+from ...demos.runner import DemoError, DemoOptions, RefreshOutcome, refresh_demo, run_command
 from ...demos.source import DemoSource, discover_demos
 from ...storage import atomic_write_text
 from .config import DemosConfig
@@ -73,7 +73,7 @@ class DemosPlugin(BasePlugin[DemosConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Resolve the plugin's folders against the folder of `mkdocs.yml`."""
         self.root = Path(config.config_file_path).parent.resolve()
-        self.cache = DemoCache(self.root / self.config.cache_dir)
+        self.cache = DemoCache(self.root / self.config.cache_dir, self.root)
         self.work_dir = self.root / self.config.work_dir
         self.demos_folder = Path(config.docs_dir) / self.config.demos_dir
         return config
@@ -163,13 +163,22 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         except DemoError as error:
             raise PluginError(str(error)) from None
 
+        corrupt = outcome.status.corrupt
         if outcome.executed:
             log.info("Executed demo '%s' in %.1f s", source.name, outcome.duration_seconds)
+            if corrupt is not None:
+                log.info("Replaced the %s", corrupt)
+        elif corrupt is not None:
+            log.warning("Demo '%s': %s; run '%s --force'", source.name, corrupt, run_command(source.name))
         if outcome.notice:
             # INFO and not WARNING: the author allowed stale outputs, and the page shows the notice.
             log.info("Demo '%s' shows stale outputs: %s", source.name, outcome.notice)
 
-        executed = self.cache.load_executed(source.name)
+        try:
+            executed = self.cache.load_executed(source.name)
+        except CorruptNotebookError:
+            # Reported above. The page shows the source without outputs.
+            executed = None
         notebook = display_notebook(source, executed, fresh=outcome.status.is_fresh)
         return DemoPage(source, outcome, notebook)
 
