@@ -12,7 +12,7 @@ from wiki_tools.cli import cli
 from wiki_tools.demos.cache import DemoCache, check_demo
 from wiki_tools.demos.source import DemoSource
 
-from .test_demos_cache import GOOD_DEMO, build, make_site
+from .test_demos_cache import FAILING_DEMO, GOOD_DEMO, build, make_site, read_page
 
 SLOW_DEMO = "# %%\nx = 1\n\n# %%\nimport time\ntime.sleep(30)\n"
 
@@ -84,3 +84,19 @@ def test_corrupt_notebook_warns_build(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "cached notebook data/demos/tiny.ipynb is corrupt (a JSON list" in log
     assert "run 'wiki-tools demos run tiny --force'" in log
     assert stored.read_text(encoding="utf-8") == "[1, 2]"
+
+
+@pytest.mark.slow
+def test_never_passed_demo_shows_failure(tmp_path: Path) -> None:
+    config = make_site(tmp_path, {"tiny": FAILING_DEMO}, "allow_stale: true\n")
+
+    code, log = build(config)
+    page = read_page(config, "tiny")
+    status = page.select_one(".demo-status").get_text(" ")
+
+    assert code == 0, log
+    assert "INFO    -  wiki/demos: Demo 'tiny' has never been executed successfully" in log
+    assert "has not been executed yet" in status
+    assert "cell 3 (line 8 of tiny.py): ValueError: the numbers do not add up" in status
+    assert "last successful execution" not in page.get_text()
+    assert page.select_one(".demo-notice") is None

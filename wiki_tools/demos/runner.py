@@ -126,7 +126,7 @@ def refresh_demo(
         error = DemoExecutionError(source.name, status.failure, recorded=True)
         if not options.allow_stale:
             raise error
-        return RefreshOutcome(status, notice=_failed_notice(status.failure))
+        return RefreshOutcome(status, notice=_failed_notice(status.failure, has_outputs=status.record is not None))
 
     with locked(lock_dir / f"{source.name}.lock", timeout_seconds=_LOCK_TIMEOUT_SECONDS):
         return _execute(source, cache, options, status, on_cell)
@@ -163,7 +163,8 @@ def _execute(
         status.failure = record
         if not options.allow_stale:
             raise DemoExecutionError(source.name, record, failure.traceback) from None
-        return RefreshOutcome(status, duration_seconds=time.perf_counter() - started, notice=_failed_notice(record))
+        notice = _failed_notice(record, has_outputs=status.record is not None)
+        return RefreshOutcome(status, duration_seconds=time.perf_counter() - started, notice=notice)
 
     packages = {module: version.as_json() for module, version in status.packages.items() if version is not None}
     record = ExecutionRecord(
@@ -183,11 +184,11 @@ def _execute(
     return RefreshOutcome(status, executed=True, duration_seconds=result.duration_seconds)
 
 
-def _failed_notice(failure: FailureRecord) -> str:
-    return (
-        f"The latest execution failed in {failure.describe()} (at {failure.failed_at}). "
-        "These are the outputs of the last successful execution."
-    )
+def _failed_notice(failure: FailureRecord, *, has_outputs: bool) -> str:
+    failed = f"The latest execution failed in {failure.describe()} (at {failure.failed_at})."
+    if not has_outputs:
+        return failed
+    return f"{failed} These are the outputs of the last successful execution."
 
 
 def _utc_now() -> str:

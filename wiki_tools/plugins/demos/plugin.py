@@ -7,6 +7,7 @@ the demo page. The mkdocs-jupyter plugin is not used; its converter renders the 
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import types
 from dataclasses import dataclass
@@ -170,7 +171,16 @@ class DemosPlugin(BasePlugin[DemosConfig]):
                 log.info("Replaced the %s", corrupt)
         elif corrupt is not None:
             log.warning("Demo '%s': %s; run '%s --force'", source.name, corrupt, run_command(source.name))
-        if outcome.notice:
+        if outcome.notice and outcome.status.record is None:
+            # With allow_stale the author accepted a page without outputs, so this is only reported.
+            level = logging.INFO if options.allow_stale else logging.WARNING
+            log.log(
+                level,
+                "Demo '%s' has never been executed successfully, so its page shows no outputs: %s",
+                source.name,
+                outcome.notice,
+            )
+        elif outcome.notice:
             # INFO and not WARNING: the author allowed stale outputs, and the page shows the notice.
             log.info("Demo '%s' shows stale outputs: %s", source.name, outcome.notice)
 
