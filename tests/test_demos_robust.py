@@ -100,3 +100,30 @@ def test_never_passed_demo_shows_failure(tmp_path: Path) -> None:
     assert "cell 3 (line 8 of tiny.py): ValueError: the numbers do not add up" in status
     assert "last successful execution" not in page.get_text()
     assert page.select_one(".demo-notice") is None
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            "demos:\n  tiny:\n    allow_stail: true\n",
+            "Unknown option 'allow_stail'. Valid options for one demo: allow_errors, allow_stale, cell_timeout.",
+        ),
+        ("cell_timeout: 0\n", "option 'cell_timeout': Expected a whole number of seconds greater than 0, got 0."),
+        (
+            "demos:\n  tiny:\n    cell_timeout: -1\n",
+            "'cell_timeout': Expected a whole number of seconds greater than 0",
+        ),
+        ("cache_dir: /proc/wiki-demos\n", "Option 'cache_dir' of the 'wiki/demos' plugin: cannot create the folder"),
+        ("kernel_name: nosuchkernel\n", "kernel 'nosuchkernel' is not installed (installed kernels: "),
+        ("demos_dir: nothere\n", "Demos folder docs/nothere does not exist"),
+    ],
+)
+def test_bad_option_fails_build(tmp_path: Path, options: str, expected: str) -> None:
+    config = make_site(tmp_path, {"tiny": GOOD_DEMO}, options)
+
+    code, log = build(config)
+
+    assert code != 0
+    assert expected in log
+    assert "Traceback" not in log

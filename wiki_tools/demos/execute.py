@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CellFailure", "ExecutionResult", "execute_notebook"]
+__all__ = ["CellFailure", "ExecutionResult", "KernelNotFoundError", "execute_notebook"]
 
 # nbclient reports tracebacks with terminal colours.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -29,6 +29,17 @@ class CellFailure(Exception):
         self.ename = ename
         self.evalue = evalue
         self.traceback = traceback
+
+
+class KernelNotFoundError(Exception):
+    """Raised when no Jupyter kernel with the requested name is installed."""
+
+    def __init__(self, kernel_name: str, installed: list[str]) -> None:
+        super().__init__(
+            f"kernel {kernel_name!r} is not installed (installed kernels: {', '.join(installed) or 'none'})"
+        )
+        self.kernel_name = kernel_name
+        self.installed = installed
 
 
 @dataclass
@@ -56,8 +67,10 @@ def execute_notebook(
 
     Raises:
         CellFailure: a cell raised (unless `allow_errors`), timed out, or the kernel died.
+        KernelNotFoundError: no kernel named `kernel_name` is installed.
     """
     # Imported here because nbclient and jupyter_client take a while to import and a warm build never executes.
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -101,6 +114,8 @@ def execute_notebook(
     except CellExecutionError as error:
         traceback = _ANSI_ESCAPE.sub("", error.traceback)
         raise CellFailure(current["index"], error.ename, error.evalue, traceback) from None
+    except NoSuchKernel:
+        raise KernelNotFoundError(kernel_name, sorted(KernelSpecManager().find_kernel_specs())) from None
     duration = time.perf_counter() - started
 
     return ExecutionResult(notebook, duration, errors if allow_errors else [])

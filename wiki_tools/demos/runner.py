@@ -14,13 +14,14 @@ from pathlib import Path
 
 from ..storage import locked
 from .cache import DemoCache, DemoStatus, ExecutionRecord, FailureRecord, check_demo, kernel_identity
-from .execute import CellFailure, execute_notebook
+from .execute import CellFailure, KernelNotFoundError, execute_notebook
 from .source import DemoSource
 
 __all__ = [
     "DemoError",
     "DemoExecutionError",
     "DemoOptions",
+    "DemoSetupError",
     "MissingPackagesError",
     "RefreshOutcome",
     "refresh_demo",
@@ -66,6 +67,10 @@ class DemoExecutionError(DemoError):
         super().__init__(demo, f"Demo '{demo}' failed in {failure.describe()}.{retry}")
         self.failure = failure
         self.traceback = traceback
+
+
+class DemoSetupError(DemoError):
+    """Raised when a demo cannot run or be stored because of a setting, such as an unknown kernel."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,12 @@ def _execute(
             allow_errors=options.allow_errors,
             on_cell=on_cell,
         )
+    except KernelNotFoundError as error:
+        raise DemoSetupError(
+            source.name,
+            f"Demo '{source.name}' cannot be executed: {error}. Set the 'kernel_name' option of the "
+            "'wiki/demos' plugin to an installed kernel, or install the kernel (jupyter kernelspec list shows them).",
+        ) from None
     except CellFailure as failure:
         record = FailureRecord(
             cache_key=status.cache_key,

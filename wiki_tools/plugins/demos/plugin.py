@@ -77,6 +77,7 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         self.cache = DemoCache(self.root / self.config.cache_dir, self.root)
         self.work_dir = self.root / self.config.work_dir
         self.demos_folder = Path(config.docs_dir) / self.config.demos_dir
+        self._check_folders()
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -85,6 +86,15 @@ class DemosPlugin(BasePlugin[DemosConfig]):
             sources = discover_demos(self.demos_folder)
         except ValueError as error:
             raise PluginError(str(error)) from None
+        if not sources:
+            # Links to demo sources would stay links to raw `.py` files, so a wrong `demos_dir` must not pass --strict.
+            found = "contains no demo (.py or .ipynb file)" if self.demos_folder.is_dir() else "does not exist"
+            log.warning(
+                "Demos folder %s %s, so no demo page is built. Set 'demos_dir' of the 'wiki/demos' plugin to the "
+                "folder inside docs_dir that contains the demos, or remove the plugin.",
+                _shown(self.demos_folder, self.root),
+                found,
+            )
         self._check_demo_names(sources)
 
         self.demos = {}
@@ -192,6 +202,20 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         notebook = display_notebook(source, executed, fresh=outcome.status.is_fresh)
         return DemoPage(source, outcome, notebook)
 
+    def _check_folders(self) -> None:
+        """Create the cache and work folders, so that a folder that cannot exist fails before any demo runs."""
+        if not self.demos_folder.is_dir():
+            # Without demos nothing is written, and `on_files` warns about the missing folder.
+            return
+        for option, folder in (("cache_dir", self.cache.folder), ("work_dir", self.work_dir)):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise PluginError(
+                    f"Option '{option}' of the 'wiki/demos' plugin: cannot create the folder "
+                    f"{self.config[option]!r} ({error.strerror or error}). Set it to a writable folder."
+                ) from None
+
     def _check_demo_names(self, sources: list[DemoSource]) -> None:
         known = {source.name for source in sources}
         for name in self.config.demos:
@@ -243,6 +267,14 @@ def _page_url(page: Page, files: Files, path: str) -> str | None:
     if file is None:
         return None
     return file.url_relative_to(page.file)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """Return `path` relative to `root` when it lies inside, for messages."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _log_cell_progress(name: str) -> Any:
