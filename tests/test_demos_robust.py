@@ -127,3 +127,17 @@ def test_bad_option_fails_build(tmp_path: Path, options: str, expected: str) -> 
     assert code != 0
     assert expected in log
     assert "Traceback" not in log
+
+
+@pytest.mark.slow
+def test_corrupt_notebook_replaced_by_build(tmp_path: Path) -> None:
+    config = make_site(tmp_path, {"tiny": GOOD_DEMO})
+    stored = tmp_path / "data" / "demos" / "tiny.ipynb"
+    stored.parent.mkdir(parents=True)
+    stored.write_text('{"cells": "nope", "metadata": {}, "nbformat": 4, "nbformat_minor": 4}', encoding="utf-8")
+
+    code, log = build(config)
+
+    assert code == 0, log
+    assert "Replaced the corrupt cached notebook data/demos/tiny.ipynb (" in log
+    assert "squares [0, 1, 4, 9]" in stored.read_text(encoding="utf-8")

@@ -178,7 +178,7 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         if outcome.executed:
             log.info("Executed demo '%s' in %.1f s", source.name, outcome.duration_seconds)
             if corrupt is not None:
-                log.info("Replaced the %s", corrupt)
+                log.info("Replaced the corrupt cached notebook %s (%s)", corrupt.shown_path, corrupt.reason)
         elif corrupt is not None:
             log.warning("Demo '%s': %s; run '%s --force'", source.name, corrupt, run_command(source.name))
         if outcome.notice and outcome.status.record is None:
