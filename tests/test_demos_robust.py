@@ -70,7 +70,7 @@ def test_corrupt_notebook_replaced_by_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_corrupt_notebook_warns_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corrupt_notebook_warns_build(tmp_path: Path) -> None:
     # The demo imports a module that is not installed, so the build cannot replace the corrupt notebook.
     config = make_site(tmp_path, {"tiny": "# %%\nimport wiki_demos_absent_module\n"}, "allow_stale: true\n")
     stored = tmp_path / "data" / "demos" / "tiny.ipynb"
