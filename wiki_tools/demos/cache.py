@@ -28,6 +28,7 @@ from .source import DemoSource, imported_modules
 
 __all__ = [
     "METADATA_KEY",
+    "CorruptNotebookError",
     "DemoCache",
     "DemoStatus",
     "ExecutionRecord",
@@ -102,6 +103,8 @@ class DemoStatus:
     """Imported module -> installed version, or None when the module is not installed."""
     reasons: list[str] = field(default_factory=list)
     """Reasons the demo is stale, in words, such as `code cells changed`."""
+    corrupt: CorruptNotebookError | None = None
+    """The error of a stored notebook that could not be read, which then counts as no execution."""
 
     @property
     def is_fresh(self) -> bool:
@@ -116,11 +119,32 @@ class DemoStatus:
         return self.failure is not None and self.failure.cache_key == self.cache_key
 
 
+class CorruptNotebookError(ValueError):
+    """Raised when a stored executed notebook is not valid JSON or not a valid notebook."""
+
+    def __init__(self, name: str, shown_path: str, reason: str) -> None:
+        super().__init__(f"cached notebook {shown_path} is corrupt ({reason})")
+        self.name = name
+        self.shown_path = shown_path
+        self.reason = reason
+
+
 class DemoCache:
     """The committed folder of executed notebooks and failure records."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, root: Path | None = None) -> None:
         self.folder = folder
+        self.root = root
+        """Folder that messages show cache paths relative to, such as the folder of `mkdocs.yml`."""
+
+    def shown_path(self, path: Path) -> str:
+        """Return `path` as messages show it: relative to `root` when it lies inside."""
+        if self.root is not None:
+            try:
+                return path.relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return str(path)
 
     def executed_path(self, name: str) -> Path:
         return self.folder / f"{name}.ipynb"
@@ -129,11 +153,27 @@ class DemoCache:
         return self.folder / f"{name}.failure.json"
 
     def load_executed(self, name: str) -> dict[str, Any] | None:
-        """Return the stored executed notebook as plain JSON data, or None when there is none."""
+        """Return the stored executed notebook as plain JSON data, or None when there is none.
+
+        Raises:
+            CorruptNotebookError: the file cannot be read, is not JSON, or is not a valid notebook.
+        """
+        path = self.executed_path(name)
         try:
-            return json.loads(self.executed_path(name).read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError) as error:
+            raise CorruptNotebookError(name, self.shown_path(path), f"cannot be read: {error}") from None
+
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise CorruptNotebookError(name, self.shown_path(path), f"invalid JSON: {error}") from None
+        reason = _notebook_problem(data)
+        if reason is not None:
+            raise CorruptNotebookError(name, self.shown_path(path), reason)
+        return data
 
     def load_failure(self, name: str) -> FailureRecord | None:
         try:
@@ -185,7 +225,12 @@ def check_demo(source: DemoSource, cache: DemoCache, kernel_name: str) -> DemoSt
     stored in the record. An environment without PyTorch, but perhaps with another NumPy, therefore
     still finds an unchanged demo fresh, while a demo whose code changed is stale and cannot be executed.
     """
-    executed = cache.load_executed(source.name)
+    corrupt: CorruptNotebookError | None = None
+    try:
+        executed = cache.load_executed(source.name)
+    except CorruptNotebookError as error:
+        # A corrupt notebook counts as no execution, so the next run replaces it.
+        executed, corrupt = None, error
     record = ExecutionRecord.from_notebook(executed) if executed is not None else None
     recorded = record.packages if record is not None else {}
 
@@ -211,7 +256,10 @@ def check_demo(source: DemoSource, cache: DemoCache, kernel_name: str) -> DemoSt
     kernel = kernel_identity(kernel_name)
     cache_key, code_hash = compute_cache_key(source, kernel, versions)
     status = DemoStatus(source.name, cache_key, code_hash, record, cache.load_failure(source.name), installed)
-    if record is None:
+    status.corrupt = corrupt
+    if corrupt is not None:
+        status.reasons.append(str(corrupt))
+    elif record is None:
         status.reasons.append("never executed")
     elif record.cache_key != cache_key:
         status.reasons.extend(_describe_changes(record, code_hash, kernel, versions))
@@ -235,6 +283,24 @@ def _describe_changes(
         elif list(before) != list(after):
             reasons.append(f"{after[0]} {before[1]} -> {after[1]}")
     return reasons or ["cache key changed"]
+
+
+def _notebook_problem(data: Any) -> str | None:
+    """Return what makes `data` an invalid notebook in nbformat 4, or None when it is valid."""
+    import nbformat
+    from nbformat.validator import ValidationError
+
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__} instead of a notebook object"
+    if data.get("nbformat") != 4:
+        return f"nbformat {data.get('nbformat')!r} instead of 4"
+    try:
+        # `from_dict` copies the data, so that the validator's repairs of cell ids do not change it.
+        nbformat.validate(nbformat.from_dict(data))
+    except ValidationError as error:
+        where = "/".join(str(part) for part in error.absolute_path) or "top level"
+        return f"{error.message[:200]} at {where}"
+    return None
 
 
 def _sha256(data: Any) -> str:

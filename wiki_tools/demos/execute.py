@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CellFailure", "ExecutionResult", "execute_notebook"]
+__all__ = ["CellFailure", "ExecutionResult", "KernelNotFoundError", "execute_notebook"]
 
 # nbclient reports tracebacks with terminal colours.
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -29,6 +29,17 @@ class CellFailure(Exception):
         self.ename = ename
         self.evalue = evalue
         self.traceback = traceback
+
+
+class KernelNotFoundError(Exception):
+    """Raised when no Jupyter kernel with the requested name is installed."""
+
+    def __init__(self, kernel_name: str, installed: list[str]) -> None:
+        super().__init__(
+            f"kernel {kernel_name!r} is not installed (installed kernels: {', '.join(installed) or 'none'})"
+        )
+        self.kernel_name = kernel_name
+        self.installed = installed
 
 
 @dataclass
@@ -56,8 +67,10 @@ def execute_notebook(
 
     Raises:
         CellFailure: a cell raised (unless `allow_errors`), timed out, or the kernel died.
+        KernelNotFoundError: no kernel named `kernel_name` is installed.
     """
     # Imported here because nbclient and jupyter_client take a while to import and a warm build never executes.
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -80,6 +93,10 @@ def execute_notebook(
         allow_errors=allow_errors,
         # Timing metadata would change every stored notebook on every run and bloat the diffs.
         record_timing=False,
+        # After a timeout, a graceful shutdown request reaches the kernel while the cell still runs, and the
+        # kernel prints a ZMQError traceback when it sends the cell's reply on a closed socket. nbclient
+        # has received every output of a finished cell before the shutdown, so killing the kernel loses nothing.
+        shutdown_kernel="immediate",
         resources={"metadata": {"path": str(cwd)}},
         on_cell_start=_on_cell_start,
         on_cell_error=_on_cell_error,
@@ -90,13 +107,15 @@ def execute_notebook(
         client.execute(env={**os.environ, **_KERNEL_ENVIRONMENT})
     except CellTimeoutError:
         raise CellFailure(
-            current["index"], "TimeoutError", f"the cell did not finish within {cell_timeout_seconds} s"
+            current["index"], "TimeoutError", f"the cell timed out after {cell_timeout_seconds} seconds (cell_timeout)"
         ) from None
     except DeadKernelError as error:
         raise CellFailure(current["index"], "DeadKernelError", str(error)) from None
     except CellExecutionError as error:
         traceback = _ANSI_ESCAPE.sub("", error.traceback)
         raise CellFailure(current["index"], error.ename, error.evalue, traceback) from None
+    except NoSuchKernel:
+        raise KernelNotFoundError(kernel_name, sorted(KernelSpecManager().find_kernel_specs())) from None
     duration = time.perf_counter() - started
 
     return ExecutionResult(notebook, duration, errors if allow_errors else [])

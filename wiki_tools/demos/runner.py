@@ -14,13 +14,14 @@ from pathlib import Path
 
 from ..storage import locked
 from .cache import DemoCache, DemoStatus, ExecutionRecord, FailureRecord, check_demo, kernel_identity
-from .execute import CellFailure, execute_notebook
+from .execute import CellFailure, KernelNotFoundError, execute_notebook
 from .source import DemoSource
 
 __all__ = [
     "DemoError",
     "DemoExecutionError",
     "DemoOptions",
+    "DemoSetupError",
     "MissingPackagesError",
     "RefreshOutcome",
     "refresh_demo",
@@ -66,6 +67,10 @@ class DemoExecutionError(DemoError):
         super().__init__(demo, f"Demo '{demo}' failed in {failure.describe()}.{retry}")
         self.failure = failure
         self.traceback = traceback
+
+
+class DemoSetupError(DemoError):
+    """Raised when a demo cannot run or be stored because of a setting, such as an unknown kernel."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def refresh_demo(
         error = DemoExecutionError(source.name, status.failure, recorded=True)
         if not options.allow_stale:
             raise error
-        return RefreshOutcome(status, notice=_failed_notice(status.failure))
+        return RefreshOutcome(status, notice=_failed_notice(status.failure, has_outputs=status.record is not None))
 
     with locked(lock_dir / f"{source.name}.lock", timeout_seconds=_LOCK_TIMEOUT_SECONDS):
         return _execute(source, cache, options, status, on_cell)
@@ -150,6 +155,12 @@ def _execute(
             allow_errors=options.allow_errors,
             on_cell=on_cell,
         )
+    except KernelNotFoundError as error:
+        raise DemoSetupError(
+            source.name,
+            f"Demo '{source.name}' cannot be executed: {error}. Set the 'kernel_name' option of the "
+            "'wiki/demos' plugin to an installed kernel, or install the kernel (jupyter kernelspec list shows them).",
+        ) from None
     except CellFailure as failure:
         record = FailureRecord(
             cache_key=status.cache_key,
@@ -163,7 +174,8 @@ def _execute(
         status.failure = record
         if not options.allow_stale:
             raise DemoExecutionError(source.name, record, failure.traceback) from None
-        return RefreshOutcome(status, duration_seconds=time.perf_counter() - started, notice=_failed_notice(record))
+        notice = _failed_notice(record, has_outputs=status.record is not None)
+        return RefreshOutcome(status, duration_seconds=time.perf_counter() - started, notice=notice)
 
     packages = {module: version.as_json() for module, version in status.packages.items() if version is not None}
     record = ExecutionRecord(
@@ -183,11 +195,11 @@ def _execute(
     return RefreshOutcome(status, executed=True, duration_seconds=result.duration_seconds)
 
 
-def _failed_notice(failure: FailureRecord) -> str:
-    return (
-        f"The latest execution failed in {failure.describe()} (at {failure.failed_at}). "
-        "These are the outputs of the last successful execution."
-    )
+def _failed_notice(failure: FailureRecord, *, has_outputs: bool) -> str:
+    failed = f"The latest execution failed in {failure.describe()} (at {failure.failed_at})."
+    if not has_outputs:
+        return failed
+    return f"{failed} These are the outputs of the last successful execution."
 
 
 def _utc_now() -> str:

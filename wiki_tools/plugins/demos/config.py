@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mkdocs.config import config_options as c
-from mkdocs.config.base import Config
+from mkdocs.config.base import Config, ValidationError
+
+
+class PositiveSeconds(c.Type[int]):
+    """A whole number of seconds greater than zero."""
+
+    def __init__(self, default: int | None = None) -> None:
+        super().__init__(int, default=default)
+
+    def run_validation(self, value: object) -> int:
+        # YAML `true` is a bool, which Python counts as the int 1.
+        if isinstance(value, bool):
+            raise ValidationError(f"Expected a whole number of seconds greater than 0, got {value!r}.")
+        seconds = super().run_validation(value)
+        if seconds <= 0:
+            raise ValidationError(f"Expected a whole number of seconds greater than 0, got {seconds}.")
+        return seconds
 
 
 class DemoConfig(Config):
@@ -13,8 +31,22 @@ class DemoConfig(Config):
     """Keep executing after a cell raises and show the error in the page, instead of stopping the build."""
     allow_stale = c.Optional(c.Type(bool))
     """When the demo is stale and cannot be executed, or its execution fails, show the last good outputs with a notice."""
-    cell_timeout = c.Optional(c.Type(int))
+    cell_timeout = c.Optional(PositiveSeconds())
     """Seconds that one cell may run before the execution fails."""
+
+
+class DemoSettings(c.SubConfig[DemoConfig]):
+    """The settings of one demo, which reject option names that `DemoConfig` does not define."""
+
+    def run_validation(self, value: object) -> Any:
+        # MkDocs only warns about an unknown sub-option, and `DictOfItems` drops that warning, so a
+        # misspelled option would be ignored without a word.
+        if isinstance(value, dict):
+            valid = sorted(name for name, _ in DemoConfig._schema)
+            unknown = sorted(str(key) for key in value if key not in valid)
+            if unknown:
+                raise ValidationError(f"Unknown option {unknown[0]!r}. Valid options for one demo: {', '.join(valid)}.")
+        return super().run_validation(value)
 
 
 class DemosConfig(Config):
@@ -30,11 +62,11 @@ class DemosConfig(Config):
     """Jupyter kernel that executes the demos."""
 
     # Defaults for every demo, which `demos` can override one by one.
-    cell_timeout = c.Type(int, default=600)
+    cell_timeout = PositiveSeconds(default=600)
     """Seconds that one cell may run before the execution fails."""
     allow_errors = c.Type(bool, default=False)
     """Keep executing after a cell raises and show the error in the page, instead of stopping the build."""
     allow_stale = c.Type(bool, default=False)
     """When a demo is stale and cannot be executed, or its execution fails, show the last good outputs with a notice."""
-    demos = c.DictOfItems(c.SubConfig(DemoConfig), default={})
+    demos = c.DictOfItems(DemoSettings(), default={})
     """Settings for single demos, keyed by the demo's file name without suffix."""

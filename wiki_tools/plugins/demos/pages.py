@@ -152,9 +152,16 @@ def render_notebook(notebook: dict[str, Any], cache_dir: Path, used: set[Path] |
 
 
 def render_status(name: str, record: ExecutionRecord | None, notice: str | None, is_fresh: bool) -> str:
-    """Return the HTML boxes shown above a demo: its execution status and, when outputs are not current, a notice."""
+    """Return the HTML boxes shown above a demo: its execution status and, when outputs are not current, a notice.
+
+    A demo without a successful execution has no outputs to call out of date, so the notice, such as
+    the cell that failed, goes into its status box instead.
+    """
     if record is None:
         summary = "This demo has not been executed yet, so it shows no outputs."
+        if notice:
+            summary += " " + html.escape(notice)
+            notice = None
         attributes = f'data-demo="{html.escape(name)}" data-passed="false"'
     else:
         passed = "passed" if record.passed else _describe_errors(record)

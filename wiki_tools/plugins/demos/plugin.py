@@ -7,6 +7,7 @@ the demo page. The mkdocs-jupyter plugin is not used; its converter renders the 
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import types
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from ...demos.cache import DemoCache
-from ...demos.runner import DemoError, DemoOptions, RefreshOutcome, refresh_demo
+from ...demos.cache import CorruptNotebookError, DemoCache
+from ...demos.runner import DemoError, DemoOptions, RefreshOutcome, refresh_demo, run_command
 from ...demos.source import DemoSource, discover_demos
 from ...storage import atomic_write_text
 from .config import DemosConfig
@@ -73,9 +74,10 @@ class DemosPlugin(BasePlugin[DemosConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Resolve the plugin's folders against the folder of `mkdocs.yml`."""
         self.root = Path(config.config_file_path).parent.resolve()
-        self.cache = DemoCache(self.root / self.config.cache_dir)
+        self.cache = DemoCache(self.root / self.config.cache_dir, self.root)
         self.work_dir = self.root / self.config.work_dir
         self.demos_folder = Path(config.docs_dir) / self.config.demos_dir
+        self._check_folders()
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -84,6 +86,15 @@ class DemosPlugin(BasePlugin[DemosConfig]):
             sources = discover_demos(self.demos_folder)
         except ValueError as error:
             raise PluginError(str(error)) from None
+        if not sources:
+            # Links to demo sources would stay links to raw `.py` files, so a wrong `demos_dir` must not pass --strict.
+            found = "contains no demo (.py or .ipynb file)" if self.demos_folder.is_dir() else "does not exist"
+            log.warning(
+                "Demos folder %s %s, so no demo page is built. Set 'demos_dir' of the 'wiki/demos' plugin to the "
+                "folder inside docs_dir that contains the demos, or remove the plugin.",
+                _shown(self.demos_folder, self.root),
+                found,
+            )
         self._check_demo_names(sources)
 
         self.demos = {}
@@ -163,15 +174,47 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         except DemoError as error:
             raise PluginError(str(error)) from None
 
+        corrupt = outcome.status.corrupt
         if outcome.executed:
             log.info("Executed demo '%s' in %.1f s", source.name, outcome.duration_seconds)
-        if outcome.notice:
+            if corrupt is not None:
+                log.info("Replaced the corrupt cached notebook %s (%s)", corrupt.shown_path, corrupt.reason)
+        elif corrupt is not None:
+            log.warning("Demo '%s': %s; run '%s --force'", source.name, corrupt, run_command(source.name))
+        if outcome.notice and outcome.status.record is None:
+            # With allow_stale the author accepted a page without outputs, so this is only reported.
+            level = logging.INFO if options.allow_stale else logging.WARNING
+            log.log(
+                level,
+                "Demo '%s' has never been executed successfully, so its page shows no outputs: %s",
+                source.name,
+                outcome.notice,
+            )
+        elif outcome.notice:
             # INFO and not WARNING: the author allowed stale outputs, and the page shows the notice.
             log.info("Demo '%s' shows stale outputs: %s", source.name, outcome.notice)
 
-        executed = self.cache.load_executed(source.name)
+        try:
+            executed = self.cache.load_executed(source.name)
+        except CorruptNotebookError:
+            # Reported above. The page shows the source without outputs.
+            executed = None
         notebook = display_notebook(source, executed, fresh=outcome.status.is_fresh)
         return DemoPage(source, outcome, notebook)
+
+    def _check_folders(self) -> None:
+        """Create the cache and work folders, so that a folder that cannot exist fails before any demo runs."""
+        if not self.demos_folder.is_dir():
+            # Without demos nothing is written, and `on_files` warns about the missing folder.
+            return
+        for option, folder in (("cache_dir", self.cache.folder), ("work_dir", self.work_dir)):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise PluginError(
+                    f"Option '{option}' of the 'wiki/demos' plugin: cannot create the folder "
+                    f"{self.config[option]!r} ({error.strerror or error}). Set it to a writable folder."
+                ) from None
 
     def _check_demo_names(self, sources: list[DemoSource]) -> None:
         known = {source.name for source in sources}
@@ -224,6 +267,14 @@ def _page_url(page: Page, files: Files, path: str) -> str | None:
     if file is None:
         return None
     return file.url_relative_to(page.file)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """Return `path` relative to `root` when it lies inside, for messages."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _log_cell_progress(name: str) -> Any:
