@@ -150,6 +150,38 @@ def test_add_network_down_changes_nothing(tmp_path: Path) -> None:
     assert not cache_path(config).exists()
 
 
+def test_add_plain_400_fails_once(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    before = (tmp_path / "papers.bib").read_bytes()
+    for _ in range(10):
+        arxiv_server.script(status=400)
+
+    result = run(config, "add", "2106.09685", "2005.11401", "1910.10683")
+
+    assert result.exit_code == 1
+    assert len(arxiv_server.requests) == 1
+    assert "HTTP 400" in result.stderr
+    assert "No file was changed." in result.stderr
+    assert "rejected the identifier" not in result.stderr
+    assert (tmp_path / "papers.bib").read_bytes() == before
+    assert not cache_path(config).exists()
+
+
+def test_add_redirect_loop_blames_request(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    before = (tmp_path / "papers.bib").read_bytes()
+    for _ in range(40):
+        arxiv_server.script(status=302, Location=arxiv_server.url)
+
+    result = run(config, "add", "2106.09685")
+
+    assert result.exit_code == 1
+    assert f"redirected the request to {arxiv_server.url} for 1 id (2106.09685)" in result.stderr
+    assert "No file was changed." in result.stderr
+    assert "Cannot read or write a file" not in result.stderr
+    assert (tmp_path / "papers.bib").read_bytes() == before
+
+
 def test_environment_url_overrides_config(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
     config = make_wiki(tmp_path, f"http://127.0.0.1:{closed_port()}/api/query", bib_text="")
     result = run(config, "add", "1706.03762", environ={API_URL_VARIABLE: arxiv_server.url})

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import requests
 
 from ..papers.arxiv_client import ArxivApiError, ArxivClient, resolve_api_url
 from ..papers.arxiv_sync import AddReport, RefreshReport, add_papers, refresh_papers
@@ -95,6 +96,9 @@ def _guarded(settings: PaperSettings) -> Iterator[None]:
         raise click.ClickException(
             f"Cannot change {settings.show(settings.bib_path)}: {error}. No file was changed."
         ) from None
+    except requests.RequestException as error:
+        # requests' errors are OSErrors, so without this branch they would be blamed on the wiki's files.
+        raise click.ClickException(f"The request to the arXiv API failed: {error}. No file was changed.") from None
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"Cannot read or write a file of the wiki: {error}") from None
 
