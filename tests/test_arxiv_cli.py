@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -180,6 +183,36 @@ def test_add_redirect_loop_blames_request(tmp_path: Path, arxiv_server: ArxivTes
     assert "No file was changed." in result.stderr
     assert "Cannot read or write a file" not in result.stderr
     assert (tmp_path / "papers.bib").read_bytes() == before
+
+
+def test_add_removes_stale_temporary_files(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url, bib_text="")
+    stale_bib = tmp_path / ".papers.bib.k1ll3d.tmp"
+    stale_cache = tmp_path / "data" / "arxiv" / ".metadata.json.k1ll3d.tmp"
+    fresh_bib = tmp_path / ".papers.bib.running.tmp"
+    for leftover in (stale_bib, stale_cache, fresh_bib):
+        leftover.parent.mkdir(parents=True, exist_ok=True)
+        leftover.write_text("partial", encoding="utf-8")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale_bib, (an_hour_ago, an_hour_ago))
+    os.utime(stale_cache, (an_hour_ago, an_hour_ago))
+
+    result = run(config, "add", "1706.03762")
+
+    assert result.exit_code == 0, result.output
+    assert not stale_bib.exists()
+    assert not stale_cache.exists()
+    # A young temporary file may belong to a write still under way elsewhere.
+    assert fresh_bib.exists()
+    assert "Removed .papers.bib.k1ll3d.tmp, left behind by an interrupted run." in result.stderr
+
+
+def test_temporary_files_are_git_ignored() -> None:
+    for path in (".papers.bib.k1ll3d.tmp", "data/arxiv/.metadata.json.k1ll3d.tmp"):
+        check = subprocess.run(
+            ["git", "check-ignore", "--quiet", "--no-index", path], cwd=REPO_ROOT, check=False
+        )
+        assert check.returncode == 0, f"{path} is not ignored by .gitignore"
 
 
 def test_environment_url_overrides_config(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:

@@ -15,7 +15,7 @@ from ..papers.arxiv_client import ArxivApiError, ArxivClient, resolve_api_url
 from ..papers.arxiv_sync import AddReport, RefreshReport, add_papers, refresh_papers
 from ..papers.bibwriter import BibWriteError
 from ..papers.metadata import MetadataCacheError
-from ..storage import LockBusyError, locked
+from ..storage import LockBusyError, locked, remove_stale_temporary_files
 from . import SiteContext, pass_site
 
 LOCK_TIMEOUT_SECONDS = 10.0
@@ -89,6 +89,7 @@ def _guarded(settings: PaperSettings) -> Iterator[None]:
     """Hold the papers lock, show log records, and turn the domain's errors into one-line command errors."""
     try:
         with locked(settings.lock_path, timeout_seconds=LOCK_TIMEOUT_SECONDS), _log_to_stderr():
+            _remove_leftovers(settings)
             yield
     except (ArxivApiError, MetadataCacheError, LockBusyError) as error:
         raise click.ClickException(f"{error} No file was changed.") from None
@@ -101,6 +102,13 @@ def _guarded(settings: PaperSettings) -> Iterator[None]:
         raise click.ClickException(f"The request to the arXiv API failed: {error}. No file was changed.") from None
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"Cannot read or write a file of the wiki: {error}") from None
+
+
+def _remove_leftovers(settings: PaperSettings) -> None:
+    """Delete the temporary files that a killed `papers add` or `refresh` left beside the files it writes."""
+    for target in (settings.bib_path, settings.metadata_path):
+        for leftover in remove_stale_temporary_files(target):
+            click.echo(f"Removed {settings.show(leftover)}, left behind by an interrupted run.", err=True)
 
 
 @click.group()
