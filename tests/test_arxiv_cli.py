@@ -330,6 +330,20 @@ def test_refresh_corrupt_cache_exits(tmp_path: Path, arxiv_server: ArxivTestServ
     assert arxiv_server.requests == []
 
 
+def test_corrupt_cache_message_reads_once(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    cache_path(config).parent.mkdir(parents=True)
+    cache_path(config).write_text("{", encoding="utf-8")
+
+    refreshed = run(config, "refresh")
+    built = run_mkdocs_build(config, tmp_path / "site", strict=False)
+
+    for output in (refreshed.stderr, built.stderr):
+        assert "Cannot read the arXiv metadata cache" in output
+        assert ".." not in output.replace("...", "")
+        assert output.count("papers refresh") == 1
+
+
 def test_refresh_malformed_response_keeps_files(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
     config = make_wiki(tmp_path, arxiv_server.url)
     run(config, "refresh")

@@ -264,7 +264,7 @@ def _print_failures(invalid: list[str], not_found: list[str], rejected: list[tup
     for name in not_found:
         click.echo(f"Error: no paper {name} on arXiv. Check the identifier.", err=True)
     for name, reason in rejected:
-        click.echo(f"Error: arXiv rejected the identifier {name!r}: {reason}.", err=True)
+        click.echo(f"Error: arXiv rejected the identifier {name!r}: {reason.rstrip().rstrip('.')}.", err=True)
 
 
 def _count(number: int, noun: str) -> str:

@@ -129,7 +129,7 @@ class ArxivRejectedError(ArxivApiError):
 
     def __init__(self, url: str, status: int, reasons: list[str]) -> None:
         reason = "; ".join(reasons) or f"HTTP {status}"
-        super().__init__(url, f"arXiv rejected the {_describe_request(url)}: {reason}.")
+        super().__init__(url, f"arXiv rejected the {_describe_request(url)}: {_without_full_stop(reason)}.")
         self.status = status
         self.reasons = reasons
 
@@ -172,8 +172,15 @@ class MalformedResponseError(ArxivApiError):
     """Raised when a response is not a well-formed arXiv Atom feed or an entry lacks required fields."""
 
     def __init__(self, url: str, problem: str) -> None:
-        super().__init__(url, f"Malformed arXiv API response to the {_describe_request(url)}: {problem}.")
+        super().__init__(
+            url, f"Malformed arXiv API response to the {_describe_request(url)}: {_without_full_stop(problem)}."
+        )
         self.problem = problem
+
+
+def _without_full_stop(text: str) -> str:
+    """Drop a final full stop from text that a message ends with its own, so it never reads `..`."""
+    return text.rstrip().rstrip(".")
 
 
 def _describe_request(url: str) -> str:
