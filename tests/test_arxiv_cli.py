@@ -209,9 +209,7 @@ def test_add_removes_stale_temporary_files(tmp_path: Path, arxiv_server: ArxivTe
 
 def test_temporary_files_are_git_ignored() -> None:
     for path in (".papers.bib.k1ll3d.tmp", "data/arxiv/.metadata.json.k1ll3d.tmp"):
-        check = subprocess.run(
-            ["git", "check-ignore", "--quiet", "--no-index", path], cwd=REPO_ROOT, check=False
-        )
+        check = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", path], cwd=REPO_ROOT, check=False)
         assert check.returncode == 0, f"{path} is not ignored by .gitignore"
 
 
@@ -245,11 +243,12 @@ def test_refresh_reports_drift(tmp_path: Path, arxiv_server: ArxivTestServer) ->
     second = run(config, "refresh")
 
     assert second.exit_code == 0, second.output
-    assert "New version: 1706.03762 v7 -> v8" in second.stdout
-    assert "New version: 2302.01234 v1 -> v2" in second.stdout
-    assert "New DOI: 1810.04805 10.18653/v1/N19-1423" in second.stdout
-    assert "New journal reference: 1810.04805 Proceedings of NAACL-HLT 2019, pages 4171-4186" in second.stdout
-    assert "Withdrawn: 2302.01234" in second.stdout
+    assert "New version: vaswani2017attention (arXiv:1706.03762) v7 → v8" in second.stdout
+    assert "New version: example2023scaling (arXiv:2302.01234) v1 → v2" in second.stdout
+    assert "New DOI: devlin2018bert (arXiv:1810.04805) 10.18653/v1/N19-1423" in second.stdout
+    journal = "Proceedings of NAACL-HLT 2019, pages 4171-4186"
+    assert f"New journal reference: devlin2018bert (arXiv:1810.04805) {journal}" in second.stdout
+    assert "Withdrawn: example2023scaling (arXiv:2302.01234)" in second.stdout
     assert "'example2023scaling' cites arXiv:2302.01234, which is withdrawn" in second.stderr
     assert load_metadata(cache_path(config))["2302.01234"].withdrawn
 
@@ -279,7 +278,11 @@ def test_update_bib_touches_one_entry(tmp_path: Path, arxiv_server: ArxivTestSer
     assert paper.entry_type == "article"
     assert paper.doi == "10.18653/v1/N19-1423"
     assert paper.fields["journal"] == "Proceedings of NAACL-HLT 2019, pages 4171-4186"
-    assert "Updated 'devlin2018bert' in papers.bib" in result.stdout
+    assert "Updated 1 entry in papers.bib:" in result.stdout
+    assert (
+        "  devlin2018bert (arXiv:1810.04805): doi 10.48550/arXiv.1810.04805 → 10.18653/v1/N19-1423; "
+        "type @misc → @article; journal added (Proceedings of NAACL-HLT 2019, pages 4171-4186)\n"
+    ) in result.stdout
 
 
 def test_refresh_stale_fetches_only_old(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:

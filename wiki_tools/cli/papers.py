@@ -153,7 +153,8 @@ def add(site: SiteContext, identifiers: tuple[str, ...]) -> None:
 @click.option(
     "--update-bib",
     is_flag=True,
-    help="Write the journal reference and DOI that arXiv lists into entries that lack them.",
+    help="Write arXiv's journal reference and DOI into entries that lack them, and replace arXiv's own "
+    "DOI (10.48550/arXiv...) with the publisher's. Prints every change by entry key.",
 )
 @pass_site
 def refresh(site: SiteContext, stale_days: float | None, prune: bool, update_bib: bool) -> None:
@@ -219,9 +220,12 @@ def _print_refresh_report(report: RefreshReport, settings: PaperSettings) -> Non
         )
     for key, arxiv_id in report.withdrawn_in_bib:
         click.echo(f"Warning: '{key}' cites arXiv:{arxiv_id}, which is withdrawn.", err=True)
-    for key, values in report.bib_updates:
-        fields = ", ".join(f"{name} = {{{value}}}" for name, value in values.items())
-        click.echo(f"Updated '{key}' in {settings.show(settings.bib_path)}: {fields}")
+    if report.bib_updates:
+        click.echo(
+            f"Updated {_count(len(report.bib_updates), 'entry', 'entries')} in {settings.show(settings.bib_path)}:"
+        )
+        for update in report.bib_updates:
+            click.echo(f"  {update.key} (arXiv:{update.arxiv_id}): {update.describe()}")
 
     if report.orphans:
         click.echo(
@@ -242,11 +246,17 @@ def _print_refresh_report(report: RefreshReport, settings: PaperSettings) -> Non
 
 def _print_drift(report: RefreshReport) -> None:
     drift = report.drift
+
+    def name(arxiv_id: str) -> str:
+        # Editors know their papers by citation key, while the cache and arXiv know them by identifier.
+        keys = ", ".join(report.keys_by_id.get(arxiv_id, []))
+        return f"{keys} (arXiv:{arxiv_id})" if keys else f"arXiv:{arxiv_id}"
+
     changes = [
-        *(f"  New version: {arxiv_id} v{old} -> v{new}" for arxiv_id, old, new in drift.new_versions),
-        *(f"  New DOI: {arxiv_id} {doi}" for arxiv_id, doi in drift.gained_doi),
-        *(f"  New journal reference: {arxiv_id} {reference}" for arxiv_id, reference in drift.gained_journal_ref),
-        *(f"  Withdrawn: {arxiv_id}" for arxiv_id in drift.withdrawn),
+        *(f"  New version: {name(arxiv_id)} v{old} → v{new}" for arxiv_id, old, new in drift.new_versions),
+        *(f"  New DOI: {name(arxiv_id)} {doi}" for arxiv_id, doi in drift.gained_doi),
+        *(f"  New journal reference: {name(arxiv_id)} {reference}" for arxiv_id, reference in drift.gained_journal_ref),
+        *(f"  Withdrawn: {name(arxiv_id)}" for arxiv_id in drift.withdrawn),
     ]
     if drift.added:
         changes.append(f"  First fetched: {_count(len(drift.added), 'paper')}")
@@ -267,5 +277,5 @@ def _print_failures(invalid: list[str], not_found: list[str], rejected: list[tup
         click.echo(f"Error: arXiv rejected the identifier {name!r}: {reason.rstrip().rstrip('.')}.", err=True)
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

@@ -46,14 +46,14 @@ from .metadata import ArxivRecord, format_timestamp, is_withdrawn
 
 __all__ = [
     "API_URL_VARIABLE",
+    "DEFAULT_API_URL",
     "ArxivApiError",
     "ArxivClient",
     "ArxivRedirectError",
-    "ArxivRequestLimitError",
     "ArxivRejectedError",
+    "ArxivRequestLimitError",
     "ArxivResponseError",
     "ArxivUnavailableError",
-    "DEFAULT_API_URL",
     "FetchResult",
     "MalformedResponseError",
     "resolve_api_url",
