@@ -114,6 +114,48 @@ def test_add_every_form_appends_entries(tmp_path: Path, arxiv_server: ArxivTestS
     assert load_bibliography(bib).problems == []
 
 
+HOSTILE_ENTRY = """<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
+  <id>https://arxiv.org/api/fixture-2401.00001</id>
+  <title>Hostile entry</title>
+  <updated>2026-11-30T09:00:00Z</updated>
+  <opensearch:totalResults>1</opensearch:totalResults>
+  <entry>
+    <id>http://arxiv.org/abs/2401.00001v1</id>
+    <title>Alpha-Net: a \\textbf{bold claim title</title>
+    <updated>2024-01-02T08:00:00Z</updated>
+    <link href="https://arxiv.org/abs/2401.00001v1" rel="alternate" type="text/html"/>
+    <summary>An entry whose fields would break a BibTeX file.</summary>
+    <category term="cs.LG}" scheme="http://arxiv.org/schemas/atom"/>
+    <published>2024-01-02T08:00:00Z</published>
+    <arxiv:doi>10.1/"}&gt;&lt;script&gt;</arxiv:doi>
+    <arxiv:primary_category term="cs.LG}"/>
+    <author><name> </name></author>
+    <author><name>Second Author</name></author>
+  </entry>
+</feed>
+"""
+
+
+def test_add_hostile_entry_still_parses(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    papers = tmp_path / "served"
+    papers.mkdir()
+    (papers / "2401.00001.xml").write_text(HOSTILE_ENTRY, encoding="utf-8")
+    arxiv_server.paper_dirs.insert(0, papers)
+    config = make_wiki(tmp_path / "wiki", arxiv_server.url)
+
+    result = run(config, "add", "2401.00001")
+
+    assert result.exit_code == 0, result.output
+    bibliography = load_bibliography(config.parent / "papers.bib")
+    assert [str(problem) for problem in bibliography.problems] == []
+    paper = bibliography.get("author2024alpha")
+    assert paper.title == "Alpha-Net: a bold claim title"
+    assert paper.authors == ("Second Author",)
+    assert paper.doi == '10.1/"><script>'
+    assert len(bibliography.papers) == 4
+
+
 def test_add_twice_adds_once(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
     config = make_wiki(tmp_path, arxiv_server.url, bib_text="")
     assert run(config, "add", "1706.03762").exit_code == 0
