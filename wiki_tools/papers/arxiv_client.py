@@ -125,7 +125,10 @@ class ArxivResponseError(ArxivApiError):
 
 
 class ArxivRejectedError(ArxivApiError):
-    """Raised when arXiv responds with an error entry, which it sends for a malformed identifier."""
+    """Raised for HTTP 400 or an error entry in the feed, which arXiv sends for a malformed identifier.
+
+    `reasons` is empty when a 400 response has no error entries, as from a proxy in front of the API.
+    """
 
     def __init__(self, url: str, status: int, reasons: list[str]) -> None:
         reason = "; ".join(reasons) or f"HTTP {status}"
