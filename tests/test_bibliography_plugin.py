@@ -355,3 +355,82 @@ def test_corrupt_metadata_cache_is_reported(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "metadata.json" in result.stderr
     assert cache.read_text(encoding="utf-8") == '{"papers": {'
+
+
+def test_malformed_citation_warns(tmp_path: Path) -> None:
+    pages = {**PAGES, "three.md": "# Three\n\nBroken [@muller2020study;;@smith2019other] here.\n"}
+    config = write_site(tmp_path, pages)
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert result.returncode != 0
+    assert "docs/three.md:3: malformed citation '[@muller2020study;;@smith2019other]'" in result.stderr
+
+
+def test_citation_in_heading_has_no_card(tmp_path: Path) -> None:
+    pages = {**PAGES, "three.md": "# Three\n\n## Background [@smith2019other]\n\nText.\n"}
+    config = write_site(tmp_path, pages)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    page = soup_of(tmp_path / "site", "three/index.html")
+    heading = page.select_one("article h2")
+    assert heading.select_one(".wiki-cite__card") is None
+    assert heading.select_one("a.wiki-cite__link")["href"] == "../papers/smith2019other/"
+    toc = " ".join(link.get_text() for link in page.select(".md-nav--secondary a"))
+    assert "Another Paper" not in toc
+
+
+def test_search_index_escapes_titles(tmp_path: Path) -> None:
+    bib = BIB.replace("{Another Paper}", "{Another <img src=x onerror=alert(1)> Paper}")
+    config = write_site(tmp_path, PAGES, bib=bib)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    index = json.loads((tmp_path / "site/search/search_index.json").read_text(encoding="utf-8"))
+    paper = next(doc for doc in index["docs"] if doc["location"] == "papers/smith2019other/")
+    assert "<img" not in paper["title"]
+    assert "&lt;img" in paper["title"]
+
+
+def test_colliding_slugs_get_distinct_pages(tmp_path: Path) -> None:
+    bib = BIB + "\n@misc{möller2024,\n  title = {First},\n  author = {A, B},\n  year = {2024},\n}\n"
+    bib += "\n@misc{müller2024,\n  title = {Second},\n  author = {C, D},\n  year = {2024},\n}\n"
+    bib += "\n@misc{wiki-paper-template,\n  title = {Third},\n  author = {E, F},\n  year = {2024},\n}\n"
+    pages = {**PAGES, "three.md": "# Three\n\n[@möller2024] and [@müller2024] and [@wiki-paper-template].\n"}
+    config = write_site(tmp_path, pages, bib=bib)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    links = [link["href"] for link in soup_of(tmp_path / "site", "three/index.html").select("a.wiki-cite__link")]
+    assert len(set(links)) == 3
+    titles = [soup_of(tmp_path / "site", link.replace("../", "") + "index.html").select_one("h1").get_text(strip=True) for link in links]
+    assert [title.removesuffix("¶") for title in titles] == ["First", "Second", "Third"]
+
+
+def test_odd_priority_and_missing_fields(tmp_path: Path) -> None:
+    bib = BIB.replace("priority = {1}", "priority = {²}") + "\n@misc{bare2020,\n  title = {Bare},\n}\n"
+    config = write_site(tmp_path, PAGES, bib=bib)
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert "Traceback" not in result.stderr
+    assert result.returncode != 0
+    assert "entry 'bare2020' lacks required fields: author, year" in result.stderr
+
+
+def test_check_command_reports_unreadable_bib(tmp_path: Path) -> None:
+    config = write_site(tmp_path, PAGES)
+    (tmp_path / "papers.bib").write_bytes("@misc{a, title = {Caf\u00e9}}\n".encode("latin-1"))
+    result = CliRunner().invoke(cli, ["-f", str(config), "check"])
+    assert result.exit_code == 1
+    assert "not valid UTF-8" in result.output
+
+    (tmp_path / "papers.bib").unlink()
+    result = CliRunner().invoke(cli, ["-f", str(config), "check"])
+    assert result.exit_code == 1
+    assert "papers.bib: file not found" in result.output
+
+
+def test_notes_file_for_key_with_colon(tmp_path: Path) -> None:
+    bib = BIB + "\n@misc{c:d,\n  title = {Colon Key},\n  author = {A, B},\n  year = {2021},\n}\n"
+    pages = {**PAGES, "papers/c-d.md": "Notes on the colon key.\n"}
+    config = write_site(tmp_path, pages, bib=bib)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+    assert "Notes on the colon key." in soup_of(tmp_path / "site", "papers/c-d/index.html").get_text()
+
+    result = CliRunner().invoke(cli, ["-f", str(config), "check", "--quiet"])
+    assert result.exit_code == 0, result.output

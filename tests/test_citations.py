@@ -21,6 +21,8 @@ def keys_of(markdown: str) -> list[tuple[str, ...]]:
         ("Year only [-@a].", [("a",)]),
         ("Keys with punctuation [@doe:2020.x-y].", [("doe:2020.x-y",)]),
         ("Sentence end [@key2019title.]", [("key2019title",)]),
+        ("Before a colon [@brown2020language, sec. 2]: text.", [("brown2020language",)]),
+        ("Colon at the end [@a]:", [("a",)]),
     ],
 )
 def test_citation_forms(markdown: str, expected: list) -> None:
@@ -43,6 +45,8 @@ def test_locator_prefix_and_suppression() -> None:
         "Mail [someone@example.com] or someone@example.com.",
         "A link [@handle](https://example.com) is a link.",
         "No at sign [here].",
+        "[@handle]: https://example.com/a-link-reference-definition",
+        "A comment <!-- [@hidden] --> is skipped.",
     ],
 )
 def test_not_a_citation(markdown: str) -> None:
@@ -63,3 +67,11 @@ def test_replace_keeps_other_text() -> None:
     markdown = "A [@a] b `[@x]` c [@b]."
     result = replace_citations(markdown, lambda group: "<" + ",".join(group.keys) + ">" if group.keys != ("b",) else None)
     assert result == "A <a> b `[@x]` c [@b]."
+
+
+@pytest.mark.parametrize("markdown", ["Empty [@] key.", "Double [@a;;@b] separator.", "Space [@ key] after at."])
+def test_malformed_group_reported(markdown: str) -> None:
+    groups = find_citations(markdown)
+    assert len(groups) == 1
+    assert groups[0].is_malformed
+    assert groups[0].text.startswith("[@")

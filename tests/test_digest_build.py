@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,9 +176,33 @@ def test_index_lists_weeks_with_counts(built: Path) -> None:
     cells = [cell.get_text() for cell in rows[0].find_all("td")]
     assert cells[0] == "2026-W49"
     assert cells[1] == "30 November \u2013 6 December 2026"
-    assert cells[2] == "11"
+    headers = [header.get_text() for header in article.select("table.wiki-digest-index thead th")]
+    assert headers == ["Week", "Dates", "Stories", "Feeds"]
+    # The Echo item tells the same story as one of Model Weekly's, so 11 items make 10 stories.
+    assert cells[2] == "10"
     assert "Model Weekly (6)" in cells[3]
     assert rows[0].find("a")["href"] == "2026-W49/"
+
+
+def test_index_total_counts_stories_and_items(built: Path) -> None:
+    article = content(built, "digest")
+
+    assert "10 stories from 11 items in 1 week." in article.get_text()
+
+
+def test_week_page_counts_stories_and_items(built: Path) -> None:
+    article = content(built, "digest/2026-W49")
+
+    [summary] = article.select("p.wiki-digest__range")
+    assert summary.get_text() == "30 November \u2013 6 December 2026 \u00b7 10 stories from 11 items"
+    assert len(article.find_all("li", class_="wiki-digest__item")) == 10
+
+
+def test_atom_entry_counts_stories_and_items(built: Path) -> None:
+    parsed = feedparser.parse((built / "digest.xml").read_bytes())
+
+    [entry] = parsed.entries
+    assert entry.summary.startswith("10 stories from 11 items. ")
 
 
 def test_candidates_page_lists_repeated_paper(built: Path) -> None:
@@ -186,6 +211,8 @@ def test_candidates_page_lists_repeated_paper(built: Path) -> None:
     items = article.select("ul.wiki-digest-candidates > li")
     assert [item["id"] for item in items] == ["2005-11401", "10-1145-3442188-3445922"]
     assert "3 mentions" in items[0].get_text()
+    links = [link["href"] for link in items[0].select("details a")]
+    assert len(links) == len(set(links)) == 3
     assert items[0].find("code").get_text() == "wiki-tools papers add 2005.11401"
     assert "2 mentions" in items[1].get_text()
     assert "Not on arXiv" in items[1].get_text()
@@ -254,6 +281,34 @@ def test_empty_archive_builds(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "The archive is empty" in content(tmp_path / "site", "digest").get_text()
     assert feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes()).bozo == 0
+
+
+def test_empty_feed_updated_at_build_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    config = write_wiki(tmp_path)
+    before = datetime.now(UTC).replace(microsecond=0)
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    after = datetime.now(UTC)
+    assert result.returncode == 0, result.stderr
+    parsed = feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes())
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.entries == []
+    updated = datetime.fromisoformat(parsed.feed.updated)
+    assert before <= updated <= after
+
+
+def test_empty_feed_updated_from_source_date_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764806400")
+    config = write_wiki(tmp_path)
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    document = (tmp_path / "site" / "digest.xml").read_text(encoding="utf-8")
+    assert "<updated>2025-12-04T00:00:00Z</updated>" in document
+    assert feedparser.parse(document.encode()).bozo == 0
 
 
 def test_paper_page_exists_for_cited_key(built: Path) -> None:
@@ -330,3 +385,104 @@ def test_feed_announced_in_page_head(built: Path) -> None:
 
         assert link["href"] == href
         assert link["rel"] == ["alternate"]
+
+
+def test_atom_feed_valid_with_forbidden_characters(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    item = (
+        "<item><title>Odd \ufffetitle\uffff</title><link>https://news.example/a\x01b</link><guid>odd-1</guid>"
+        "<pubDate>Tue, 01 Dec 2026 08:00:00 GMT</pubDate></item>"
+    )
+    with FeedServer() as server:
+        server.routes["/odd.xml"] = Route(body=rss(item))
+        report = fetch_all(
+            [FeedSource("Odd", server.url("/odd.xml"))],
+            tmp_path / "archive",
+            FetchSettings(retries=0),
+            now=datetime(2026, 12, 4, 12, tzinfo=UTC),
+        )
+    assert report.new_items == 1, report
+    # A hand-edited line can still hold them, written as JSON escapes.
+    edited = (
+        '{"date_source":"feed","feed":"Hand","id":"h1","link":"https://hand.example/x\\u0001y",'
+        '"published":"2026-12-02T00:00:00Z","title":"Edited \\uffff by hand \\u0008"}'
+    )
+    with (tmp_path / "archive" / "2026-12.jsonl").open("a", encoding="utf-8") as stream:
+        stream.write(edited + "\n")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    parsed = feedparser.parse((tmp_path / "site" / "digest.xml").read_bytes())
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    [entry] = parsed.entries
+    assert "Odd title" in entry.content[0].value
+    assert "Edited  by hand" in entry.content[0].value
+    assert "https://hand.example/xy" in entry.content[0].value
+
+
+def test_non_utf8_line_reported_and_kept(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    good = (
+        b'{"date_source":"feed","feed":"A","id":"1","link":"https://a.example/1",'
+        b'"published":"2026-12-01T00:00:00Z","title":"Kept"}\n'
+    )
+    latin1 = (
+        b'{"date_source":"feed","feed":"A","id":"2","link":"https://a.example/2",'
+        b'"published":"2026-12-01T00:00:00Z","title":"M\xfcller"}\n'
+    )
+    (archive / "2026-12.jsonl").write_bytes(good + latin1)
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 1
+    assert "archive/2026-12.jsonl:2: invalid archive line (contains bytes that are not valid UTF-8)" in result.stderr
+    assert (archive / "2026-12.jsonl").read_bytes() == good + latin1
+
+
+def test_wrongly_typed_fields_reported_and_skipped(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    base = {"date_source": "feed", "feed": "A", "published": "2026-12-01T00:00:00Z", "title": "T"}
+    records = [
+        {"id": "good", "link": "https://a.example/1"},
+        {"id": "2", "summary": {"a": 1}},
+        {"id": "3", "link": 5},
+        {"id": "4", "authors": "Ann"},
+        {"id": "5", "tags": [1, 2]},
+        {"id": "6", "doi": {"x": 1}},
+        # `json.dumps` escapes the lone surrogate as `\ud800`, as a hand edit could.
+        {"id": "7", "summary": "half of a pair \ud800"},
+    ]
+    lines = [json.dumps(base | record) for record in records]
+    (archive / "2026-12.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for number, field in [(2, "summary"), (3, "link"), (4, "authors"), (5, "tags"), (6, "doi")]:
+        assert f"archive/2026-12.jsonl:{number}: invalid archive line (field '{field}' must be" in result.stderr
+    assert "archive/2026-12.jsonl:7: invalid archive line (contains an escaped lone surrogate" in result.stderr
+    assert "archive/2026-12.jsonl:1:" not in result.stderr
+
+
+def test_wrongly_typed_line_skipped_when_set_to_info(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + "      corrupt_lines: info\n", encoding="utf-8")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    base = {"date_source": "feed", "feed": "A", "published": "2026-12-01T00:00:00Z"}
+    records = [{"id": "1", "title": "Kept"}, {"id": "2", "title": "Dropped", "summary": {"a": 1}}]
+    lines = [json.dumps(base | record) for record in records]
+    (archive / "2026-12.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    text = content(tmp_path / "site", "digest/2026-W49").get_text()
+    assert "Kept" in text
+    assert "Dropped" not in text

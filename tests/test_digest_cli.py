@@ -160,3 +160,67 @@ def test_feed_option_rejects_repeated_name(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "Feed name 'A' is used twice" in result.output
+
+
+def test_report_for_one_feed_uses_singular(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/good.xml"] = Route(body=rss(rss_item(1)))
+
+    result = run(write_site(tmp_path, {"Good": server.url("/good.xml")}))
+
+    assert "Fetching 1 feed into" in result.stderr
+    assert "Good  1 new of 1 entry" in result.stdout
+    assert "1 entries" not in result.output
+
+
+def test_failing_list_uses_singular_run(server: FeedServer, tmp_path: Path) -> None:
+    config = write_site(tmp_path, {"Broken": server.url("/broken.xml")})
+    config.write_text(config.read_text().replace("failing_after_runs: 2", "failing_after_runs: 1"))
+
+    result = run(config)
+
+    assert "Feeds failing 1 or more runs in a row:" in result.stdout
+    assert "  Broken: 1 run, never succeeded." in result.stdout
+
+
+def test_skipped_entry_note_uses_singular(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/good.xml"] = Route(body=rss(rss_item(1), "<item></item>"))
+
+    result = run(write_site(tmp_path, {"Good": server.url("/good.xml")}))
+
+    assert "note: skipped 1 entry without id, link, title or text" in result.stdout
+
+
+def test_feed_option_advice_names_option(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/gone.xml"] = Route(status=410)
+    config = write_site(tmp_path, {})
+
+    feeds = ["--feed", f"Gone={server.url('/gone.xml')}", "--feed", f"Missing={server.url('/missing.xml')}"]
+
+    first = run(config, *feeds)
+    second = run(config, *feeds)
+
+    assert "Missing: 2 runs, never succeeded. Check the URL given with --feed." in second.stdout
+    for result in (first, second):
+        assert "mkdocs.yml" not in result.output
+        assert "Check the URL given with --feed" in result.output
+
+
+def test_configured_feed_advice_names_mkdocs_yml(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/gone.xml"] = Route(status=410)
+    config = write_site(tmp_path, {"Gone": server.url("/gone.xml")})
+
+    result = run(config)
+
+    assert "Remove it from mkdocs.yml or give it a new URL" in result.stdout
+    assert "--feed" not in result.stdout
+
+
+def test_feed_option_redirect_note_names_option(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/old.xml"] = Route(status=301, headers={"Location": "/new.xml"})
+    server.routes["/new.xml"] = Route(body=rss(rss_item(1)))
+
+    result = run(write_site(tmp_path, {}), "--feed", f"Trial={server.url('/old.xml')}")
+
+    assert "moved permanently to" in result.stdout
+    assert "mkdocs.yml" not in result.stdout
+    assert "Check the URL given with --feed" in result.stdout

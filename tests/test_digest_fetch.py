@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import json
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -335,3 +337,100 @@ def test_every_feed_fixture_is_used() -> None:
     unused = [path.name for path in FEEDS.iterdir() if path.name not in sources]
 
     assert unused == []
+
+
+def write_state(archive: Path, feeds: dict[str, dict]) -> None:
+    archive.mkdir(parents=True, exist_ok=True)
+    (archive / "state.json").write_text(json.dumps({"feeds": feeds}), encoding="utf-8")
+
+
+def test_invalid_state_fields_ignored_with_warning(
+    server: FeedServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.routes["/good.xml"] = Route(body=rss(rss_item(1)))
+    bad = {
+        "configured_url": server.url("/gone.xml"),
+        "url": server.url("/gone.xml"),
+        "error_streak": "x",
+        "retry_not_before": "tomorrow",
+        "etag": 5,
+        "gone": "false",
+    }
+    write_state(tmp_path, {"Bad": bad})
+    feeds = [FeedSource("Good", server.url("/good.xml")), FeedSource("Bad", server.url("/gone.xml"))]
+
+    report = fetch_all(feeds, tmp_path, FAST)
+
+    good, failed = report.outcomes
+    assert good.new_items == 1
+    assert failed.reason.startswith("HTTP 404")
+    [request] = server.requests_for("/gone.xml")
+    assert "if-none-match" not in request.headers
+    state = load_state(tmp_path)
+    assert state["Bad"].error_streak == 1
+    assert state["Bad"].gone is False
+    assert state["Bad"].retry_not_before is None
+    assert state["Good"].last_success is not None
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    for field in ("error_streak", "retry_not_before", "etag", "gone"):
+        assert any(
+            str(tmp_path / "state.json") in message and "'Bad'" in message and f"field '{field}'" in message
+            for message in warnings
+        ), (field, warnings)
+
+
+def test_state_record_not_object_starts_over(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/feed.xml"] = Route(body=rss(rss_item(1)))
+    server.routes["/other.xml"] = Route(body=rss(rss_item(2)), etag='"v1"')
+    other = {"configured_url": server.url("/other.xml"), "url": server.url("/other.xml"), "etag": '"v1"'}
+    write_state(tmp_path, {"Test": "broken", "Other": other})
+    feeds = [FeedSource("Test", server.url("/feed.xml")), FeedSource("Other", server.url("/other.xml"))]
+
+    report = fetch_all(feeds, tmp_path, FAST)
+
+    assert report.outcomes[0].new_items == 1
+    assert report.outcomes[1].status == "unchanged"
+    assert not (tmp_path / "state.json.corrupt").exists()
+    assert load_state(tmp_path)["Test"].url == server.url("/feed.xml")
+
+
+def test_state_folder_rejected_before_fetching(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/feed.xml"] = Route(body=rss(rss_item(1)))
+    (tmp_path / "state.json").mkdir(parents=True)
+
+    with pytest.raises(ValueError, match="state.json is a folder"):
+        fetch_one(server, tmp_path)
+
+    assert server.requests_for("/feed.xml") == []
+    assert read_archive(tmp_path).items == []
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n", b"\xef\xbb\xbf"])
+def test_empty_body_fails_feed(server: FeedServer, tmp_path: Path, body: bytes) -> None:
+    server.routes["/feed.xml"] = Route(body=body)
+
+    outcome = fetch_one(server, tmp_path)
+
+    assert outcome.failed
+    assert "AttributeError" not in outcome.reason
+    expected = "empty response (HTTP 200 with no body)" if not body else "not a valid feed"
+    assert outcome.reason.startswith(expected), outcome.reason
+    assert load_state(tmp_path)["Test"].error_streak == 1
+
+
+def test_repeated_guid_kept_once_and_logged(
+    server: FeedServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = rss_item(1).replace("<title>Story 1</title>", "<title>First copy</title>")
+    second = rss_item(1).replace("<title>Story 1</title>", "<title>Second copy</title>")
+    server.routes["/feed.xml"] = Route(body=rss(first, second, rss_item(2)))
+    caplog.set_level(logging.DEBUG, logger="wiki_tools.digest.update")
+
+    outcome = fetch_one(server, tmp_path)
+
+    assert outcome.new_items == 2
+    titles = sorted(item.title for item in read_archive(tmp_path).items)
+    assert titles == ["First copy", "Story 2"]
+    [message] = [record.getMessage() for record in caplog.records if "seen earlier" in record.getMessage()]
+    assert "'Test' listed 1 entries" in message
+    assert "story-1" in message

@@ -192,3 +192,18 @@ def test_item_json_round_trip_keeps_unknown_fields() -> None:
 def test_item_from_invalid_json_raises(record: dict) -> None:
     with pytest.raises((KeyError, TypeError, ValueError)):
         Item.from_json(record)
+
+
+def test_title_and_link_lose_xml_forbidden_characters() -> None:
+    # The loose parser that feedparser falls back to passes these characters through.
+    document = rss(
+        "<item><title>Odd \ufffetitle\uffff</title><link>https://news.example/a\x01b</link>"
+        "<guid>odd\x02-1</guid></item>"
+    )
+    [entry] = entries(document)
+
+    item = normalise(entry)
+
+    assert item.title == "Odd title"
+    assert item.link == "https://news.example/ab"
+    assert item.id == "odd-1"

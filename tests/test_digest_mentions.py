@@ -119,6 +119,30 @@ def test_candidates_need_repeated_mentions(bibliography) -> None:
     assert candidates[1].mentions[0].title == "Item 2"
 
 
+def test_candidates_count_shared_story_once() -> None:
+    shared = "https://news.example/shared"
+    items = [
+        make_item(1, feed="A", link=shared, arxiv=("2305.14314",)),
+        make_item(2, feed="B", link=shared + "?utm_source=b", arxiv=("2305.14314",), day=2),
+        make_item(3, feed="C", link="https://www.news.example/shared/", arxiv=("2305.14314",), day=3),
+        make_item(4, feed="A", arxiv=("2305.14314",), day=4),
+    ]
+
+    [candidate] = hit_list_candidates(items, None, min_mentions=2)
+
+    assert candidate.count == 2
+    assert [mention.title for mention in candidate.mentions] == ["Item 4", "Item 1"]
+    assert candidate.mentions[1].feed == "A, B, C"
+    assert candidate.mentions[1].link == shared
+
+
+def test_candidates_threshold_counts_stories() -> None:
+    shared = "https://news.example/shared"
+    items = [make_item(number, feed=f"Feed {number}", link=shared, arxiv=("2305.14314",)) for number in (1, 2, 3)]
+
+    assert hit_list_candidates(items, None, min_mentions=2) == []
+
+
 def test_candidates_without_bibliography() -> None:
     items = [make_item(1, arxiv=("2106.09685",)), make_item(2, arxiv=("2106.09685",))]
 

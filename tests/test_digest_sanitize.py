@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from wiki_tools.digest.sanitize import plain_text, sanitize_html, truncate_html
+from wiki_tools.digest.sanitize import plain_text, sanitize_html, truncate_html, xml_text
 
 ATTACKS = {
     "script": "<p>a<script>alert(1)</script>b</p>",
@@ -29,6 +29,7 @@ ATTACKS = {
     "comment": "<!-- <script>alert(1)</script> -->text",
     "noscript-trick": '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
     "tracking-pixel": '<img src="https://tracker.example/pixel.gif">text',
+    "linked-image": '<p><a href="https://news.example/chart.jpg"><img src="https://news.example/chart.jpg"></a> text</p>',
 }
 FORBIDDEN = re.compile(
     r"<script|<style|<iframe|<form|<input|<svg|<object|<img|<meta|<base|on\w+=|javascript:|vbscript:|data:|style=",
@@ -48,6 +49,38 @@ def test_sanitize_is_stable(attack: str) -> None:
     cleaned = sanitize_html(attack)
 
     assert sanitize_html(cleaned) == cleaned
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        '<p><a href="https://news.example/chart.jpg"><img src="https://news.example/chart.jpg"></a></p>',
+        '<a href="https://news.example/chart.jpg">\n  <img src="https://news.example/chart.jpg" alt="Chart">\n</a>',
+        '<a href="https://news.example/a.jpg"><span><img src="a.jpg"></span></a>',
+        '<a href="https://news.example/a.jpg"><picture><source srcset="a.webp"><img src="a.jpg"></picture></a>',
+        '<a href="https://news.example/empty"></a>',
+    ],
+    ids=["image", "image-with-spaces", "wrapped-image", "picture", "empty"],
+)
+def test_link_left_without_text_dropped(fragment: str) -> None:
+    cleaned = sanitize_html(f"Before {fragment} after")
+
+    assert "<a" not in cleaned
+    assert "news.example" not in cleaned
+    assert cleaned.startswith("Before")
+    assert cleaned.endswith("after")
+
+
+def test_link_with_image_and_text_keeps_text() -> None:
+    cleaned = sanitize_html('<a href="https://news.example/post"><img src="x.jpg"> Read the post</a>')
+
+    assert cleaned == '<a href="https://news.example/post" rel="noopener noreferrer"> Read the post</a>'
+
+
+def test_link_with_text_in_formatting_kept() -> None:
+    fragment = '<a href="https://news.example/post" rel="noopener noreferrer"><em>Read</em></a>'
+
+    assert sanitize_html(fragment) == fragment
 
 
 def test_links_get_noopener_noreferrer() -> None:
@@ -110,3 +143,19 @@ def test_truncate_never_cuts_inside_tag() -> None:
 
 def test_plain_text_drops_markup_and_script() -> None:
     assert plain_text("A &amp; <b>B</b><script>x()</script>\n  C") == "A & B C"
+
+
+def test_xml_text_removes_forbidden_characters() -> None:
+    text = "a\x00b\x01c\x0bd\x1fe\ufffef\uffffg\udcffh\ud800i"
+
+    assert xml_text(text) == "abcdefghi"
+
+
+def test_xml_text_keeps_allowed_characters() -> None:
+    text = "tab\tline\ncr\r \u00e9 \ufffd \U0001f600 \ufdd0"
+
+    assert xml_text(text) == text
+
+
+def test_plain_text_removes_noncharacters() -> None:
+    assert plain_text("Bad\ufffe title\uffff") == "Bad title"

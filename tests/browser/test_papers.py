@@ -36,6 +36,19 @@ def test_citation_hover_shows_title(reader: Reader, lora_paper_title: str) -> No
     assert lora_paper_title in card.inner_text()
 
 
+def test_escape_closes_citation_card(reader: Reader) -> None:
+    page = reader.visit(LORA_PAGE)
+    citation = page.locator(f'article .wiki-cite[data-key="{LORA_KEY}"]').first
+    card = citation.get_by_role("tooltip")
+    citation.get_by_role("link").focus()
+    card.wait_for(state="visible")
+
+    page.keyboard.press("Escape")
+
+    card.wait_for(state="hidden")
+    assert card.is_hidden()
+
+
 def test_citation_cards_stay_on_screen(reader: Reader) -> None:
     page = reader.visit(LORA_PAGE)
     width = page.viewport_size["width"]

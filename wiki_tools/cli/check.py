@@ -17,7 +17,8 @@ def check(site: SiteContext, quiet: bool) -> None:
     """Check papers.bib and the citations in every page, without building the site.
 
     Reports unknown citation keys, duplicate keys, BibTeX syntax errors, entries missing required
-    fields and notes files with no entry as errors, and entries that no page cites as information.
+    fields, notes files with no entry and titles that differ from the cached arXiv title as errors,
+    and entries that no page cites as information.
     Exits with status 1 when there is an error, so it can run in CI or a pre-commit hook.
 
     \b
@@ -31,6 +32,7 @@ def check(site: SiteContext, quiet: bool) -> None:
         Path(site.config.docs_dir),
         options.papers_dir,
         options.hit_list_uri,
+        site.root / options.metadata_file,
     )
 
     for finding in report.findings:

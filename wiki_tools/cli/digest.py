@@ -25,7 +25,7 @@ def _parse_feed_option(ctx: click.Context, param: click.Parameter, values: tuple
             raise click.BadParameter(f"expected NAME=URL, received {value!r}", ctx=ctx, param=param)
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise click.BadParameter(f"expected an http or https URL, received {url!r}", ctx=ctx, param=param)
-        sources.append(FeedSource(name, url))
+        sources.append(FeedSource(name, url, from_command_line=True))
     return sources
 
 
@@ -79,7 +79,7 @@ def fetch(site: SiteContext, feeds: list, wait_seconds: float) -> None:
         done += 1
         click.echo(f"[{done:>{len(str(total))}}/{total}] {outcome.name}: {_status(outcome)}", err=True)
 
-    click.echo(f"Fetching {total} feeds into {archive_dir} ...", err=True)
+    click.echo(f"Fetching {_count(total, 'feed')} into {archive_dir} ...", err=True)
     try:
         report = fetch_all(
             sources,
@@ -93,14 +93,14 @@ def fetch(site: SiteContext, feeds: list, wait_seconds: float) -> None:
     except (LockBusyError, ValueError) as error:
         raise click.ClickException(str(error)) from None
 
-    _print_report(report)
+    _print_report(report, advice="Check the URL given with --feed." if feeds else "Check its URL in mkdocs.yml.")
     if report.all_failed:
         raise SystemExit(1)
 
 
 def _status(outcome) -> str:
     if outcome.status == "new":
-        return f"{outcome.new_items} new of {outcome.entries} entries"
+        return f"{outcome.new_items} new of {_count(outcome.entries, 'entry')}"
     if outcome.status == "unchanged":
         return "unchanged (304 Not Modified)"
     if outcome.status == "deferred":
@@ -109,10 +109,13 @@ def _status(outcome) -> str:
 
 
 def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+    if number == 1:
+        return f"{number} {noun}"
+    return f"{number} {noun[:-1]}ies" if noun.endswith("y") else f"{number} {noun}s"
 
 
-def _print_report(report) -> None:
+def _print_report(report, advice: str) -> None:
+    """Print one line per feed, the totals, and the feeds failing repeatedly followed by `advice`."""
     width = max(len(outcome.name) for outcome in report.outcomes)
     click.echo("")
     for outcome in report.outcomes:
@@ -129,4 +132,4 @@ def _print_report(report) -> None:
         click.echo(f"\nFeeds failing {report.failing_after_runs} or more runs in a row:")
         for outcome in report.failing:
             since = f"last success {outcome.last_success}" if outcome.last_success else "never succeeded"
-            click.echo(f"  {outcome.name}: {outcome.error_streak} runs, {since}. Check its URL in mkdocs.yml.")
+            click.echo(f"  {outcome.name}: {_count(outcome.error_streak, 'run')}, {since}. {advice}")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage import atomic_write_bytes, atomic_write_text, locked
-from .items import Item
+from .items import Item, parse_timestamp
 
 __all__ = [
     "ArchiveContents",
@@ -48,6 +48,8 @@ STATE_FILE = "state.json"
 LOCK_FILE = ".fetch.lock"
 # Temporary files left by a writer that was killed between writing and renaming (see storage.py).
 _STALE_TEMPORARY = ".*.tmp"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,17 @@ def _read_month(path: Path) -> tuple[list[tuple[str, Item | None]], list[Corrupt
             if not text.strip():
                 continue
             try:
+                # The file is read with `surrogateescape`, so bytes that are not UTF-8 show up as
+                # surrogates. Such a line is reported here rather than published as garbage.
+                if _SURROGATE.search(text):
+                    raise ValueError("contains bytes that are not valid UTF-8")
                 record = json.loads(text)
                 if not isinstance(record, dict):
                     raise TypeError(f"expected a JSON object, received {type(record).__name__}")
+                # JSON can also escape a lone surrogate (`\ud800`), which no UTF-8 page can contain.
+                # The full check runs only on the rare line where the pattern matches.
+                if _ESCAPED_SURROGATE.search(text) and _has_surrogate(record):
+                    raise ValueError("contains an escaped lone surrogate such as \\ud800, which is not a character")
                 item = Item.from_json(record)
             except (ValueError, KeyError, TypeError, UnicodeError) as error:
                 message = f"missing field {error}" if isinstance(error, KeyError) else str(error)
@@ -103,6 +113,17 @@ def _read_month(path: Path) -> tuple[list[tuple[str, Item | None]], list[Corrupt
                 continue
             lines.append((text, item))
     return lines, problems
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Tell whether any string in a decoded JSON value contains a surrogate code point."""
+    if isinstance(value, str):
+        return bool(_SURROGATE.search(value))
+    if isinstance(value, dict):
+        return any(_has_surrogate(key) or _has_surrogate(entry) for key, entry in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(entry) for entry in value)
+    return False
 
 
 # Parsed archives keyed by folder, reused while no monthly file changed, so that several plugins
@@ -254,29 +275,90 @@ class FeedState:
         return {**record.pop("extra"), **record}
 
     @classmethod
-    def from_json(cls, record: dict[str, Any]) -> FeedState:
+    def from_json(cls, record: dict[str, Any]) -> tuple[FeedState, list[str]]:
+        """Rebuild a feed's state, returning it and the problems of the fields left at their defaults.
+
+        A field with the wrong type or form is treated as missing, so that one hand edit costs at
+        most that feed's conditional-GET headers or error streak, and never crashes a run.
+        """
         names = {item.name for item in fields(cls)} - {"extra"}
-        known = {key: value for key, value in record.items() if key in names}
-        return cls(**known, extra={key: value for key, value in record.items() if key not in names})
+        known = {}
+        problems = []
+        for key, value in record.items():
+            if key not in names:
+                continue
+            problem = _state_field_problem(key, value)
+            if problem is None:
+                known[key] = value
+            else:
+                problems.append(f"field {key!r} is invalid ({json.dumps(value)[:80]}: {problem})")
+        state = cls(**known, extra={key: value for key, value in record.items() if key not in names})
+        if not state.url:
+            state.url = state.configured_url
+        return state, problems
+
+
+def _state_field_problem(name: str, value: Any) -> str | None:
+    """Return why `value` is not valid for the state field `name`, or None when it is."""
+    if name in ("configured_url", "url"):
+        return None if isinstance(value, str) else "expected a string"
+    if name in ("etag", "last_modified", "last_error"):
+        return None if value is None or isinstance(value, str) else "expected a string or null"
+    if name in ("last_fetch", "last_success", "retry_not_before"):
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            return "expected a UTC time such as 2026-12-04T09:30:00Z or null"
+        try:
+            parse_timestamp(value)
+        except ValueError as error:
+            return str(error)
+        return None
+    if name == "error_streak":
+        # `bool` is a subclass of `int` in Python, so it is excluded by name.
+        valid = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return None if valid else "expected a whole number of 0 or more"
+    if name == "gone":
+        return None if isinstance(value, bool) else "expected true or false"
+    return None
 
 
 def load_state(archive_dir: Path) -> dict[str, FeedState]:
     """Read the state file. A missing file is an empty state.
 
-    A state file that cannot be read is renamed to `state.json.corrupt` and replaced by an empty
-    state. Only conditional-GET headers and error streaks are lost, never an item.
+    A state file that is not a JSON object of feeds is renamed to `state.json.corrupt` and replaced
+    by an empty state. A feed record or field of the wrong type is treated as missing, with a
+    warning. Only conditional-GET headers and error streaks are lost, never an item.
+
+    Raises:
+        ValueError: `state.json` is a folder, which the run could neither read nor replace.
     """
     path = archive_dir / STATE_FILE
     if not path.exists():
         return {}
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not the fetcher's state file. Move it away and run the fetch again.")
     try:
         records = json.loads(path.read_text(encoding="utf-8"))
-        return {name: FeedState.from_json(record) for name, record in records["feeds"].items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        feeds = records["feeds"]
+        if not isinstance(feeds, dict):
+            raise TypeError(f"'feeds' must be an object, not {type(feeds).__name__}")
+    except (ValueError, KeyError, TypeError) as error:
         backup = path.with_name(f"{STATE_FILE}.corrupt")
         log.warning("%s is invalid (%s). Moved it to %s and starting with an empty state.", path, error, backup)
         path.replace(backup)
         return {}
+
+    states = {}
+    for name, record in feeds.items():
+        if not isinstance(record, dict):
+            log.warning("%s: the state of feed %r is not a JSON object, so the feed starts over.", path, name)
+            continue
+        state, problems = FeedState.from_json(record)
+        for problem in problems:
+            log.warning("%s: feed %r: %s. Ignoring it; the next run saves a valid value.", path, name, problem)
+        states[name] = state
+    return states
 
 
 def save_state(archive_dir: Path, states: dict[str, FeedState]) -> None:

@@ -139,7 +139,8 @@ def fetch_feed(
             return FeedResponse(**response, attempts=attempt)
         except _AttemptFailed as failure:
             if failure.status == 410:
-                reason = f"{failure.reason}: later runs skip this feed. Remove it from mkdocs.yml or give it a new URL"
+                # The caller adds the fix, because only it knows where the URL was set.
+                reason = f"{failure.reason}: later runs skip this feed"
                 raise FetchError(reason, status=410, attempts=attempt, gone=True) from None
             if not failure.retryable:
                 raise FetchError(failure.reason, status=failure.status, attempts=attempt) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import html
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .mentions import find_references, normalise_link
-from .sanitize import DEFAULT_SUMMARY_CHARS, plain_text, sanitize_html, truncate_html
+from .sanitize import DEFAULT_SUMMARY_CHARS, plain_text, sanitize_html, truncate_html, xml_text
 
 __all__ = ["Item", "format_timestamp", "item_from_entry", "parse_date", "parse_timestamp"]
 
@@ -33,6 +34,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+_URL_WHITESPACE = re.compile(r"[\t\n\r]")
 _RFC822_ZONE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?\s*([+-]\d{4}|[A-Za-z]{1,5})\s*$")
 # The zone names that RFC 822 defines, which `email.utils` converts. Others (CET, IST) are ambiguous.
 _RFC822_ZONE_NAMES = {"UT", "UTC", "GMT", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
@@ -113,6 +115,18 @@ class Item:
         for name in ("feed", "id", "title", "published", "date_source"):
             if not isinstance(record[name], str):
                 raise TypeError(f"field {name!r} must be a string, not {type(record[name]).__name__}")
+        # Optional fields are checked too, because the pages call string methods on them and a
+        # hand-edited line with another type would stop the build instead of being reported.
+        for name in ("link", "summary"):
+            value = record.get(name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"field {name!r} must be a string or null, not {type(value).__name__}")
+        for name in ("authors", "tags", "arxiv", "doi"):
+            value = record.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+                raise TypeError(f"field {name!r} must be a list of strings, received {json.dumps(value)[:80]}")
         parse_timestamp(record["published"])
         return cls(
             feed=record["feed"],
@@ -255,7 +269,8 @@ def item_from_entry(
 
 
 def _identity(entry: dict[str, Any], link: str | None, title: str, raw_html: str) -> str | None:
-    guid = (entry.get("id") or "").strip()
+    # A GUID is stored and compared, never published, but a stored string must stay valid XML text.
+    guid = xml_text(entry.get("id") or "").strip()
     if guid:
         return guid
     if not link and not title and not raw_html.strip():
@@ -294,9 +309,12 @@ def _authors(entry: dict[str, Any]) -> list[str]:
 
 
 def _absolute_http_url(value: str | None, base_url: str) -> str | None:
-    if not value or not value.strip():
+    # URL parsers in browsers (WHATWG URL Standard) drop tab and newline characters inside a URL.
+    # The other control characters are removed as well, because the link is written into XML.
+    value = _URL_WHITESPACE.sub("", xml_text(value or "")).strip()
+    if not value:
         return None
-    url = urljoin(base_url, value.strip())
+    url = urljoin(base_url, value)
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None

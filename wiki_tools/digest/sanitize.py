@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
-__all__ = ["DEFAULT_SUMMARY_CHARS", "plain_text", "sanitize_html", "truncate_html"]
+__all__ = ["DEFAULT_SUMMARY_CHARS", "plain_text", "sanitize_html", "truncate_html", "xml_text"]
 
 DEFAULT_SUMMARY_CHARS = 600
 """Characters of visible text kept from an item's summary: about a short paragraph."""
@@ -33,12 +33,23 @@ REMOVED_WITH_CONTENT = {
     "applet", "svg", "math", "form", "textarea", "select", "button", "audio", "video", "title",
 }  # fmt: skip
 
+# A link whose content is only whitespace and tags, which is what a linked image leaves behind once
+# the image is removed. Attribute values are double-quoted in nh3's output, so a quoted `>` is skipped.
+_EMPTY_LINK = re.compile(r'<a\b(?:[^>"]|"[^"]*")*>((?:\s|<(?!/?a\b)(?:[^>"]|"[^"]*")*>)*)</a>', re.IGNORECASE)
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[^>\"]|\"[^\"]*\")*)>")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|\w+);")
 _VOID_TAGS = {"br"}
 _WHITESPACE = re.compile(r"\s+")
-# C0 control characters other than tab, line feed and carriage return, which XML and HTML text must not contain.
-_CONTROL = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# Characters that the XML 1.0 `Char` production excludes: C0 controls other than tab, line feed and
+# carriage return, surrogate code points (also how undecodable bytes look after `surrogateescape`),
+# U+FFFE and U+FFFF. One of them anywhere makes the site's Atom feed ill-formed. DEL (U+007F) is
+# legal XML but never wanted in text, so it goes too.
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """Return `text` without the characters that XML 1.0 forbids, so it can be written into any XML document."""
+    return _XML_FORBIDDEN.sub("", text)
 
 
 def _absolute_link(base_url: str | None):
@@ -80,12 +91,22 @@ def sanitize_html(fragment: str, base_url: str | None = None) -> str:
     stored summaries without changing them.
     """
     cleaner = _DEFAULT_CLEANER if base_url is None else _cleaner(base_url)
-    return cleaner.clean(fragment.translate(_CONTROL)).strip()
+    cleaned = cleaner.clean(xml_text(fragment))
+
+    # A link with nothing to click on would still be announced by screen readers and take a tab stop.
+    if "</a>" in cleaned:
+        cleaned = _EMPTY_LINK.sub(_drop_link, cleaned)
+    return cleaned.strip()
+
+
+def _drop_link(match: re.Match[str]) -> str:
+    """Replace an empty link by a space if it contained whitespace, so that the words around it stay apart."""
+    return " " if _TAG.sub("", match.group(1)) else ""
 
 
 def plain_text(fragment: str) -> str:
     """Return the visible text of an HTML or plain-text fragment on one line, without markup."""
-    text = nh3.clean(fragment.translate(_CONTROL), tags=set(), clean_content_tags=REMOVED_WITH_CONTENT)
+    text = nh3.clean(xml_text(fragment), tags=set(), clean_content_tags=REMOVED_WITH_CONTENT)
     return _WHITESPACE.sub(" ", html.unescape(text)).strip()
 
 

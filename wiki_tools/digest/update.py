@@ -36,11 +36,17 @@ DEFERRED = "deferred"
 
 @dataclass(frozen=True)
 class FeedSource:
-    """One configured feed."""
+    """One feed to fetch, from `mkdocs.yml` or from the `--feed` option."""
 
     name: str
     url: str
     tags: tuple[str, ...] = ()
+    from_command_line: bool = False
+    """True for a feed given with `--feed`, so that messages send the editor there instead of to `mkdocs.yml`."""
+
+    def url_advice(self, configured: str) -> str:
+        """Return `configured`, the advice for a feed in `mkdocs.yml`, or the `--feed` equivalent."""
+        return "Check the URL given with --feed" if self.from_command_line else configured
 
 
 @dataclass
@@ -162,9 +168,13 @@ def fetch_all(
         added = add_items(archive_dir, new_items)
         log.info("Added %d items in %d monthly files", sum(added.values()), len(added))
 
-        for source in sources:
-            _record(by_name[source.name], run_time)
-        save_state(archive_dir, states)
+        # The state is saved even if recording one feed fails, because items were written above and
+        # a state left unsaved would make every later run repeat the same failure.
+        try:
+            for source in sources:
+                _record(by_name[source.name], run_time)
+        finally:
+            save_state(archive_dir, states)
 
     return FetchReport([by_name[source.name].outcome for source in sources], failing_after_runs)
 
@@ -195,7 +205,7 @@ def _skipped_download(source: FeedSource, state: FeedState, now: datetime) -> _D
     if state.gone:
         outcome.reason = (
             f"the server responded 410 Gone at {state.last_fetch}, so the feed is no longer fetched. "
-            "Remove it from mkdocs.yml or give it a new URL"
+            + source.url_advice("Remove it from mkdocs.yml or give it a new URL")
         )
         return _Download(source, state, outcome)
     if state.retry_not_before and parse_timestamp(state.retry_not_before) > now:
@@ -212,8 +222,8 @@ def _download(
 
     An unexpected error fails this feed only, so that one strange feed cannot stop the daily run.
     """
-    # NOTE: no test reaches the two `except Exception` branches of this module. No input is known
-    # that raises there; they guard against bugs in parsing and normalising.
+    # NOTE: no test reaches the two `except Exception` branches of this module. An empty body used
+    # to raise here and is now checked before parsing; no other such input is known.
     download = _Download(source, state, FeedOutcome(source.name, state.url, FAILED))
     try:
         _fetch_and_parse(download, settings, run_time, summary_chars)
@@ -231,6 +241,8 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
         response = fetch_feed(state.url, settings, etag=state.etag, last_modified=state.last_modified)
     except FetchError as error:
         outcome.reason = error.reason
+        if error.gone:
+            outcome.reason += ". " + source.url_advice("Remove it from mkdocs.yml or give it a new URL")
         download.response = error
         return
 
@@ -238,10 +250,16 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
     if response.permanent_url:
         outcome.notes.append(
             f"moved permanently to {response.permanent_url}; later runs fetch the new URL. "
-            "Update the feed's url in mkdocs.yml to match"
+            + source.url_advice("Update the feed's url in mkdocs.yml to match")
         )
     if response.not_modified:
         outcome.status = UNCHANGED
+        return
+
+    # feedparser returns a result without `version` for zero bytes, so an empty body is caught here.
+    # A body of only whitespace or a byte order mark reaches feedparser, which reports it as invalid.
+    if not response.body:
+        outcome.reason = f"empty response (HTTP {response.status} with no body), so there is nothing to parse"
         return
 
     # feedparser gets the received bytes and the charset from Content-Type. It neither resolves nor
@@ -253,7 +271,7 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
         resolve_relative_uris=False,
         sanitize_html=False,
     )
-    if not parsed.entries and (parsed.bozo or not parsed.version):
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         problem = parsed.get("bozo_exception") or "no RSS or Atom document found"
         outcome.reason = f"not a valid feed ({problem})"
         return
@@ -276,14 +294,43 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
             skipped += 1
         else:
             items.append(item)
+    items = _first_of_each_identity(items, source.name)
     if skipped:
-        outcome.notes.append(f"skipped {skipped} entries without id, link, title or text")
+        outcome.notes.append(f"skipped {skipped} {_entries(skipped)} without id, link, title or text")
     if broken:
-        outcome.notes.append(f"skipped {broken} entries that could not be normalised (see the log)")
+        outcome.notes.append(f"skipped {broken} {_entries(broken)} that could not be normalised (see the log)")
 
     outcome.status = NEW
     outcome.entries = len(parsed.entries)
     download.items = items
+
+
+def _first_of_each_identity(items: list[Item], feed: str) -> list[Item]:
+    """Return `items` without the entries whose id repeats an earlier entry of the same response.
+
+    Feed readers treat the GUID as the entry's identity, so a repeated GUID is the same entry
+    listed twice, and they show it once without a message. This keeps the first one, which is the
+    newest in the usual newest-first order, and logs the rest at debug level only, because the
+    editor can do nothing about a publisher's duplicate.
+    """
+    seen: set[str] = set()
+    kept = []
+    repeated = []
+    for item in items:
+        if item.id in seen:
+            repeated.append(item.id)
+        else:
+            seen.add(item.id)
+            kept.append(item)
+    if repeated:
+        log.debug(
+            "Feed %r listed %d entries with an id seen earlier in it, kept the first: %s", feed, len(repeated), repeated
+        )
+    return kept
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"
 
 
 def _record(download: _Download, run_time: datetime) -> None:

@@ -99,17 +99,26 @@ class ArxivApiError(Exception):
 
 
 class ArxivUnavailableError(ArxivApiError):
-    """Raised when the API cannot be reached or keeps failing (timeouts, refused connections, HTTP 5xx)."""
+    """Raised when the API cannot be reached or keeps failing (timeouts, refused connections, HTTP 429 and 5xx)."""
 
-    def __init__(self, url: str, failure: str, attempts: int) -> None:
-        super().__init__(
-            url,
-            f"The arXiv API could not be reached: {failure} on the {_describe_request(url)} "
-            f"after {attempts} attempt{'s' if attempts != 1 else ''}. Check the network connection, "
-            f"or point {API_URL_VARIABLE} at a reachable mirror.",
-        )
+    def __init__(self, url: str, failure: str, attempts: int, status: int | None = None) -> None:
+        tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
+        if status is None:
+            message = (
+                f"The arXiv API could not be reached: {failure} on the {_describe_request(url)} {tries}. "
+                f"Check the network connection, or point {API_URL_VARIABLE} at a reachable mirror."
+            )
+        else:
+            # The server responded, so the network works and only waiting or another mirror can help.
+            message = (
+                f"The arXiv API answered {failure} to the {_describe_request(url)} {tries}. "
+                f"Try again later, or point {API_URL_VARIABLE} at a mirror."
+            )
+        super().__init__(url, message)
         self.failure = failure
         self.attempts = attempts
+        self.status = status
+        """Status of the last response, or None when the last attempt got no response."""
 
 
 class ArxivResponseError(ArxivApiError):
@@ -389,6 +398,7 @@ class ArxivClient(arxiv.Client):
         malformed feed as an empty page.
         """
         failure = ""
+        status = None
         retry_after_seconds = 0.0
         for attempt in range(self.num_retries + 1):
             wait_seconds = self.delay_seconds
@@ -407,11 +417,12 @@ class ArxivClient(arxiv.Client):
             self._wait_since_last_response(wait_seconds)
 
             retry_after_seconds = 0.0
+            status = None
             try:
                 log.debug("Requesting %s", url)
                 response = self._session.get(url, headers={"user-agent": _USER_AGENT}, timeout=self.timeout_seconds)
             except requests.Timeout:
-                failure = f"no response within {self.timeout_seconds:g} s"
+                failure = f"timed out after {self.timeout_seconds:g} s"
                 continue
             except requests.TooManyRedirects:
                 raise ArxivRedirectError(url) from None
@@ -423,12 +434,13 @@ class ArxivClient(arxiv.Client):
                 self._last_response_at = time.monotonic()
 
             if response.status_code == 429 or response.status_code >= 500:
-                failure = f"HTTP {response.status_code}"
+                status = response.status_code
+                failure = f"HTTP {status}"
                 retry_after_seconds = _retry_after_seconds(response)
                 continue
             return _read_feed(url, response)
 
-        raise ArxivUnavailableError(url, failure, self.num_retries + 1)
+        raise ArxivUnavailableError(url, failure, self.num_retries + 1, status)
 
     def _wait_since_last_response(self, seconds: float) -> None:
         if self._last_response_at is None:

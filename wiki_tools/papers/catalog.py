@@ -18,13 +18,17 @@ from ..storage import atomic_write_text
 from .formatting import citation_label, format_authors, format_links, format_reference
 from .library import BibProblem, Paper, parse_bibliography
 
-__all__ = ["Catalog", "CatalogEntry", "load_catalog", "REQUIRED_FIELDS"]
+__all__ = ["REQUIRED_FIELDS", "TEMPLATE_SLUG", "Catalog", "CatalogEntry", "assign_slugs", "load_catalog", "paper_slug"]
 
 CACHE_FORMAT = 1
 REQUIRED_FIELDS = ("title", "author", "year")
 
+# URL segment of the hidden template page of the bibliography plugin, which no paper may take.
+TEMPLATE_SLUG = "wiki-paper-template"
+_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
 # An entry starts with `@type{` or `@type(` at the start of a line, as every BibTeX exporter writes it.
-_ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(]", re.M)
+_ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(]", re.MULTILINE)
 
 
 @dataclass
@@ -120,7 +124,7 @@ def load_catalog(bib_path: Path, cache_dir: Path | None = None) -> Catalog:
     cached = _read_cache(cache_file)
 
     # `@string` macros make one entry depend on another, so such a file is always parsed whole.
-    if re.search(r"^[ \t]*@[ \t]*string\b", text, re.I | re.M):
+    if re.search(r"^[ \t]*@[ \t]*string\b", text, re.IGNORECASE | re.MULTILINE):
         chunks = [(0, 1, text)]
     else:
         chunks = list(_split_entries(text))
@@ -213,3 +217,29 @@ def _read_cache(cache_file: Path | None) -> dict[str, list[dict]]:
 def _write_cache(cache_file: Path, entries: dict[str, list[dict]]) -> None:
     payload = {"format": CACHE_FORMAT, "entries": entries}
     atomic_write_text(cache_file, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+
+
+def paper_slug(key: str) -> str:
+    """Return the URL segment for a key: the key with each run of characters unsafe in a path replaced by `-`."""
+    return _SLUG_UNSAFE.sub("-", key).strip(".-") or "paper"
+
+
+def assign_slugs(keys: list[str], reserved: tuple[str, ...] = (TEMPLATE_SLUG,)) -> dict[str, str]:
+    """Give every key a distinct URL segment, in key order.
+
+    Two keys can map to the same segment (`möller2024` and `müller2024` both give `m-ller2024`), and
+    segments that differ only in case collide on case-insensitive file systems. A later key then gets
+    a numbered suffix, `m-ller2024-2`, so that no paper page overwrites another. `reserved` segments
+    are never given out.
+    """
+    taken = {segment.casefold() for segment in reserved}
+    slugs = {}
+    for key in keys:
+        base = paper_slug(key)
+        slug, number = base, 1
+        while slug.casefold() in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        taken.add(slug.casefold())
+        slugs[key] = slug
+    return slugs

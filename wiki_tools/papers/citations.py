@@ -13,12 +13,15 @@ from dataclasses import dataclass
 
 __all__ = ["Citation", "CitationGroup", "find_citations", "replace_citations"]
 
-# A bracketed group that contains at least one `@`. Nested brackets are not allowed, as in Pandoc.
-_GROUP = re.compile(r"(?<!\\)\[([^\[\]\n]*?@[^\[\]\n]*?)\](?!\(|\[|:)")
+# A bracketed group that contains at least one `@`. Nested brackets are not allowed, as in Pandoc. A group
+# followed by `(` or `[` is link text, and one that opens a line and is followed by `:` defines a link reference.
+_GROUP = re.compile(r"(?<!\\)\[([^\[\]\n]*?@[^\[\]\n]*?)\](?!\(|\[)")
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]*\]:", re.MULTILINE)
 # One part of a group: optional prefix, `@key` (or `-@key`), optional locator after a comma.
-_PART = re.compile(r"^(?P<prefix>.*?)(?:^|(?<=\s))(?P<suppress>-?)@(?P<key>[\w][\w:.#$%&+?<>~/-]*?)(?P<locator>,.*)?$", re.S)
+_PART = re.compile(r"^(?P<prefix>.*?)(?:^|(?<=\s))(?P<suppress>-?)@(?P<key>[\w][\w:.#$%&+?<>~/-]*?)(?P<locator>,.*)?$", re.DOTALL)
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class CitationGroup:
     start: int
     end: int
     """Character offsets of the whole bracketed text in the source."""
+    text: str = ""
+    """The bracketed text as written, such as `[@a; @b]`."""
+
+    @property
+    def is_malformed(self) -> bool:
+        """True for text that starts like a citation but does not parse, such as `[@]` or `[@a;;@b]`."""
+        return not self.citations
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -49,7 +59,10 @@ class CitationGroup:
 
 
 def find_citations(markdown: str) -> list[CitationGroup]:
-    """Return every citation group in `markdown`, in order, outside code blocks and code spans."""
+    """Return every citation group in `markdown`, in order, outside code blocks, code spans and HTML comments.
+
+    Malformed groups are included, with no citations, so that callers can report them.
+    """
     return list(_iter_groups(markdown))
 
 
@@ -82,15 +95,20 @@ def _iter_groups(markdown: str) -> Iterator[CitationGroup]:
 def _groups_in_text(markdown: str, start: int, end: int, first_line: int) -> Iterator[CitationGroup]:
     text = markdown[start:end]
 
-    # Blank out inline code spans so that their brackets are never matched, keeping every offset.
+    # Blank out code spans and HTML comments so that their brackets are never matched, keeping every offset.
     masked = _CODE_SPAN.sub(lambda match: " " * len(match.group(0)), text)
+    masked = _HTML_COMMENT.sub(lambda match: " " * len(match.group(0)), masked)
 
+    definitions = {match.start() + match.group(0).index("[") for match in _LINK_DEFINITION.finditer(masked)}
     for match in _GROUP.finditer(masked):
+        if match.start() in definitions:
+            continue
         citations = _parse_group(match.group(1))
-        if not citations:
+        # Bracketed text that does not open with `@` is ordinary text, such as `[mail me@example.com]`.
+        if not citations and not match.group(1).lstrip().startswith(("@", "-@")):
             continue
         line = first_line + text.count("\n", 0, match.start())
-        yield CitationGroup(citations, line, start + match.start(), start + match.end())
+        yield CitationGroup(citations, line, start + match.start(), start + match.end(), match.group(0))
 
 
 def _parse_group(body: str) -> tuple[Citation, ...]:

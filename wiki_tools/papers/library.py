@@ -143,7 +143,8 @@ class Paper:
     @property
     def priority(self) -> int | None:
         value = self.fields.get("priority", "").strip()
-        return int(value) if value.isdigit() else None
+        # `isdigit` accepts superscripts such as `²`, which `int` rejects, so only ASCII digits count.
+        return int(value) if value.isascii() and value.isdigit() else None
 
     @property
     def added(self) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from html import escape
 from collections.abc import Iterator
+from html import escape
 
 from ...papers.catalog import CatalogEntry
 from ...papers.citations import CitationGroup
@@ -26,13 +26,15 @@ def render_citation_group(
     hrefs: dict[str, str],
     abstracts: dict[str, str],
     card_numbers: Iterator[int],
+    card: bool = True,
 ) -> str:
     """Render `[@a; @b, p. 5]` as `(A et al., 2017; B, 2019, p. 5)`, each label linked to its paper page.
 
     Every key of `group` must be in `entries`, and `hrefs` maps each key to its page's relative URL.
     `card_numbers` numbers the hover cards. Give each page its own counter, so that the ids are unique
     within the page and the same on every build. If they changed, a cache keyed by a page's HTML, such
-    as the demos' render cache, would miss on every `mkdocs serve` rebuild.
+    as the demos' render cache, would miss on every `mkdocs serve` rebuild. With `card` false, the
+    labels are plain links, as a heading needs.
     """
     parts = []
     for citation in group.citations:
@@ -43,6 +45,9 @@ def render_citation_group(
             text = f"{escape(citation.prefix)} {text}"
         if citation.locator:
             text = f"{text}, {escape(citation.locator)}"
+        if not card:
+            parts.append(f'<a class="wiki-cite__link" href="{escape(hrefs[citation.key])}">{text}</a>')
+            continue
         card_id = f"wiki-cite-card-{next(card_numbers)}"
         parts.append(_render_one(entry, text, hrefs[citation.key], abstracts.get(citation.key, ""), card_id))
     return f'<span class="wiki-cite-group">({"; ".join(parts)})</span>'

@@ -9,13 +9,13 @@ from html import escape
 from ...papers.catalog import Catalog, CatalogEntry
 
 __all__ = [
+    "PAPER_SECTIONS",
     "Backlink",
     "PaperContext",
     "group_by_topic",
     "render_hit_list",
     "render_paper_body",
     "topic_anchor",
-    "PAPER_SECTIONS",
 ]
 
 READ_STATES = ("to-read", "reading", "read")
@@ -54,6 +54,8 @@ class PaperContext:
     mentions_html: str = ""
     """The "Mentioned in the digests" section, rendered by the digest integration, or empty."""
     hit_list_href: str = ""
+    topics: set[str] = field(default_factory=set)
+    """Topics with a heading on the hit list, which a keyword links to. Other keywords are plain text."""
 
 
 def group_by_topic(catalog: Catalog, untagged_topic: str) -> dict[str, list[CatalogEntry]]:
@@ -218,6 +220,8 @@ def _render_meta(entry: CatalogEntry, context: PaperContext) -> str:
     if entry.keywords:
         topics = ", ".join(
             f'<a href="{escape(context.hit_list_href)}#{topic_anchor(keyword)}">{escape(keyword)}</a>'
+            if keyword in context.topics
+            else escape(keyword)
             for keyword in entry.keywords
         )
         rows.append(("Topics", topics))

@@ -27,13 +27,21 @@ from mkdocs.structure.files import File
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url as _get_relative_url
 
-from ...papers.catalog import Catalog, load_catalog
+from ...papers.catalog import TEMPLATE_SLUG, Catalog, assign_slugs, load_catalog
 from ...papers.citations import CitationGroup, replace_citations
 from ...papers.metadata import ArxivRecord, MetadataCacheError, load_metadata, lookup_record, titles_differ
 from ...storage import atomic_write_text
 from .citing import render_citation_group, render_references
 from .config import BibliographyConfig
-from .pages import PAPER_SECTIONS, Backlink, PaperContext, group_by_topic, render_hit_list, render_paper_body, topic_anchor
+from .pages import (
+    PAPER_SECTIONS,
+    Backlink,
+    PaperContext,
+    group_by_topic,
+    render_hit_list,
+    render_paper_body,
+    topic_anchor,
+)
 from .writing import PageWriter
 
 if TYPE_CHECKING:
@@ -49,11 +57,10 @@ ASSETS = Path(__file__).parent / "assets"
 ASSET_SITE_DIR = "assets/wiki"
 
 # The hidden page whose rendered HTML becomes the shell of every paper page.
-TEMPLATE_NAME = "wiki-paper-template"
+TEMPLATE_NAME = TEMPLATE_SLUG
 TITLE_TOKEN = "WikiPaperTitleToken"
 HEAD_TOKEN = "<!--wiki-paper-head-->"
 TAIL_TOKEN = "<!--wiki-paper-tail-->"
-_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def get_relative_url(url: str, other: str) -> str:
@@ -62,11 +69,6 @@ def get_relative_url(url: str, other: str) -> str:
     if (url == "" or url.endswith("/")) and not relative.endswith("/"):
         relative += "/"
     return relative
-
-
-def paper_slug(key: str) -> str:
-    """Return the URL segment of a paper page: the key, with characters unsafe in a path replaced by `-`."""
-    return _SLUG_UNSAFE.sub("-", key).strip(".-") or "paper"
 
 
 class BibliographyPlugin(BasePlugin[BibliographyConfig]):
@@ -103,7 +105,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.catalog, self._loaded_records = catalog, records
 
         self.papers_dir = self.config.papers_dir.strip("/")
-        self.slugs = {entry.key: paper_slug(entry.key) for entry in self.catalog}
+        self.slugs = assign_slugs(list(self.catalog.entries))
         self.keys_by_slug = {slug: key for key, slug in self.slugs.items()}
         self.template_file: File | None = None
         self.shell: str | None = None
@@ -126,7 +128,11 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         if files.get_file_from_path(self.config.hit_list_uri) is None:
             files.append(File.generated(config, self.config.hit_list_uri, content=f"# {self.config.hit_list_title}\n"))
 
-        template = "---\nsearch:\n  exclude: true\n---\n\n" f"# {TITLE_TOKEN} {{#paper-title}}\n\n{HEAD_TOKEN}\n\n{TAIL_TOKEN}\n"
+        # The heading is raw HTML, so that its id is fixed without relying on the attr_list extension.
+        template = (
+            f"---\ntitle: {TITLE_TOKEN}\nsearch:\n  exclude: true\n---\n\n"
+            f'<h1 id="paper-title">{TITLE_TOKEN}</h1>\n\n{HEAD_TOKEN}\n\n{TAIL_TOKEN}\n'
+        )
         self.template_file = File.generated(config, f"{self.papers_dir}/{TEMPLATE_NAME}.md", content=template)
         self.template_file.inclusion = self.template_file.inclusion.NOT_IN_NAV
         files.append(self.template_file)
@@ -254,6 +260,15 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         # Problems lose entries, so they are errors. The build still runs, which keeps `mkdocs serve` usable.
         for problem in catalog.problems:
             log.error(str(problem).replace(f"{root}/", ""))
+        for entry in catalog:
+            if entry.missing_fields:
+                log.warning(
+                    "%s:%d: entry '%s' lacks required fields: %s. Add them, because pages show the key in their place.",
+                    self.config.bib_file,
+                    entry.line,
+                    entry.key,
+                    ", ".join(entry.missing_fields),
+                )
         log.debug("Read %d entries from %s, %d parsed and the rest cached", len(catalog), path, catalog.parsed_count)
 
         self._bib_signature = signature
@@ -332,7 +347,18 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         cited_keys: list[str] = []
         card_numbers = count(1)
 
+        lines = markdown.splitlines()
+
         def render(group: CitationGroup) -> str | None:
+            if group.is_malformed:
+                log.log(
+                    LEVELS[self.config.unknown_key],
+                    "docs/%s:%d: malformed citation %r. Write [@key], [@a; @b] or [@key, p. 5].",
+                    page.file.src_uri,
+                    group.line,
+                    group.text,
+                )
+                return None
             unknown = [key for key in group.keys if key not in entries]
             if unknown:
                 for key in unknown:
@@ -345,7 +371,10 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
                 counts[1] += 1
             hrefs = {key: self._paper_href(key, page.url) for key in group.keys}
             abstracts = {key: self._abstract(key) for key in group.keys}
-            return render_citation_group(group, entries, hrefs, abstracts, card_numbers)
+
+            # A heading's text becomes the table of contents and the page title, which must not carry a card.
+            in_heading = group.line <= len(lines) and lines[group.line - 1].lstrip().startswith("#")
+            return render_citation_group(group, entries, hrefs, abstracts, card_numbers, card=not in_heading)
 
         if "[" not in markdown or "@" not in markdown:
             return markdown
@@ -377,8 +406,9 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     def _paper_context(self, key: str, page_url: str) -> PaperContext:
         backlinks = [
             Backlink(cited_page.title or src_uri, get_relative_url(cited_page.url, page_url), count)
-            for src_uri, (cited_page, count) in sorted(self.cited_on.get(key, {}).items())
+            for src_uri, (cited_page, count) in self.cited_on.get(key, {}).items()
         ]
+        backlinks.sort(key=lambda link: link.title.casefold())
         record = self.records.get(key)
 
         # The digest plugin, when enabled, lists the newsletter items that mention this paper.
@@ -393,6 +423,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             backlinks=backlinks,
             related=[(entry, self._paper_href(entry.key, page_url)) for entry in self._related(key)],
             hit_list_href=get_relative_url(self._hit_list_url(), page_url),
+            topics=self._topics(),
         )
 
     def _related(self, key: str) -> list:
@@ -418,6 +449,13 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             self._index, self._index_for = index, self.catalog
         return self._index
 
+    def _topics(self) -> set[str]:
+        """Return the topics that head a group on the hit list: the first keyword of each entry."""
+        if getattr(self, "_topics_for", None) is not self.catalog:
+            self._topic_set = {entry.keywords[0] for entry in self.catalog if entry.keywords}
+            self._topics_for = self.catalog
+        return self._topic_set
+
     def _hit_list_url(self) -> str:
         uri = self.config.hit_list_uri
         return uri[: -len("index.md")] if uri.endswith("index.md") else uri.removesuffix(".md") + "/"
@@ -434,7 +472,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         for url in urls:
             entry = self.catalog.entries[keys_by_url[url]]
             text = " ".join(part for part in (entry.author_text, entry.venue, entry.year, self._abstract(entry.key)) if part)
-            entries.append({"location": url, "title": entry.title, "text": escape(text)})
+            # Material's search shows both fields as HTML, so a title such as `n < 5` must be escaped.
+            entries.append({"location": url, "title": escape(entry.title), "text": escape(text)})
 
     @staticmethod
     def _attach_toc(page: Page, links: list[AnchorLink]) -> None:
@@ -449,7 +488,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             return
         text = sitemap.read_text(encoding="utf-8")
         base = (config.site_url or "").rstrip("/") + "/"
-        pattern = re.compile(r"\s*<url>\s*<loc>[^<]*" + re.escape(template_url) + r"</loc>.*?</url>", re.S)
+        pattern = re.compile(r"\s*<url>\s*<loc>[^<]*" + re.escape(template_url) + r"</loc>.*?</url>", re.DOTALL)
         additions = "".join(f"\n    <url>\n         <loc>{escape(base + url)}</loc>\n    </url>" for url in urls)
         text = pattern.sub(lambda match: additions, text, count=1)
         atomic_write_text(sitemap, text)

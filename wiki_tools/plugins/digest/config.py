@@ -109,7 +109,9 @@ class DigestConfig(Config):
     `wiki/bibliography` plugin derives from the citation key (or `{key}` for the key itself). Items
     citing the paper link there. Without the bibliography plugin, items name the key unlinked."""
     candidate_min_mentions = c.Type(int, default=2)
-    """Items that must cite a paper missing from the bibliography before it is listed as a candidate."""
+    """Stories that must cite a paper missing from the bibliography before it is listed as a candidate.
+
+    Items that link to the same story count once, however many feeds carry it."""
     topics = c.ListOfItems(
         c.SubConfig(TopicConfig),
         default=[

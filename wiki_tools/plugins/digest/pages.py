@@ -11,13 +11,13 @@ import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
+from functools import cached_property, lru_cache
 from html import escape
 
 from ...digest.items import DATE_SOURCE_FIRST_SEEN, Item
 from ...digest.mentions import Candidate, Mention, Story, Topic, TopicMatcher, group_stories
-from ...digest.sanitize import sanitize_html
+from ...digest.sanitize import sanitize_html, xml_text
 
 __all__ = [
     "Week",
@@ -70,8 +70,28 @@ class Week:
         """Time of the newest item, which changes only when the week gains an item."""
         return max(item.date for item in self.items)
 
+    @cached_property
+    def stories(self) -> list[Story]:
+        """The week's items grouped by link, as the week page lists them. Read only after `items` is complete."""
+        return group_stories(self.items)
+
+    @property
+    def count_label(self) -> str:
+        """The number of stories, and of items when several feeds carried one story: `10 stories from 11 items`."""
+        return _count_label(len(self.stories), len(self.items))
+
     def feed_counts(self) -> Counter[str]:
+        """Items per feed. A story carried by several feeds counts once for each of them."""
         return Counter(item.feed for item in self.items)
+
+
+def _count_label(stories: int, items: int) -> str:
+    label = _plural(stories, "story", "stories")
+    return label if stories == items else f"{label} from {_plural(items, 'item', 'items')}"
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
 
 
 @lru_cache(maxsize=4096)
@@ -115,7 +135,7 @@ def render_week(week: Week, links: PageLinks, matcher: TopicMatcher) -> tuple[st
 
     Returns the HTML and the (title, anchor) pairs of its sections for the table of contents.
     """
-    stories = group_stories(week.items)
+    stories = week.stories
     shared = [story for story in stories if len(story.feeds) > 1]
     shared_keys = {story.key for story in shared}
     by_feed: dict[str, list[Story]] = defaultdict(list)
@@ -123,7 +143,7 @@ def render_week(week: Week, links: PageLinks, matcher: TopicMatcher) -> tuple[st
         if story.key not in shared_keys:
             by_feed[story.lead.feed].append(story)
 
-    parts = [f'<p class="wiki-digest__range">{escape(week.date_range)} \u00b7 {len(week.items)} items</p>']
+    parts = [f'<p class="wiki-digest__range">{escape(week.date_range)} \u00b7 {week.count_label}</p>']
     sections = []
     if shared:
         sections.append((SHARED_SECTION, "shared"))
@@ -192,11 +212,12 @@ def _topics(story: Story, matcher: TopicMatcher, links: PageLinks) -> list[str]:
 
 
 def render_index(weeks: list[Week], week_url: Callable[[Week], str], candidates_url: str, feed_url: str | None) -> str:
-    """Render the list of all weeks, newest first, with item counts per feed."""
-    total = sum(len(week.items) for week in weeks)
+    """Render the list of all weeks, newest first, with their story counts and item counts per feed."""
+    stories = sum(len(week.stories) for week in weeks)
+    items = sum(len(week.items) for week in weeks)
     parts = [
         (
-            f"<p>{total} items in {len(weeks)} weeks. Papers that the digests cite repeatedly but the hit list "
+            f"<p>{_count_label(stories, items)} in {_plural(len(weeks), 'week', 'weeks')}. Papers that the digests cite repeatedly but the hit list "
             f'lacks are on <a href="{escape(candidates_url)}">Candidates for the hit list</a>.'
         )
     ]
@@ -207,13 +228,13 @@ def render_index(weeks: list[Week], week_url: Callable[[Week], str], candidates_
         parts.append("<p>The archive is empty. Run <code>wiki-tools digest fetch</code> to fill it.</p>")
         return "".join(parts)
 
-    parts.append('<table class="wiki-digest-index"><thead><tr><th>Week</th><th>Dates</th><th>Items</th>')
+    parts.append('<table class="wiki-digest-index"><thead><tr><th>Week</th><th>Dates</th><th>Stories</th>')
     parts.append("<th>Feeds</th></tr></thead><tbody>")
     for week in weeks:
         counts = ", ".join(f"{escape(feed)} ({count})" for feed, count in sorted(week.feed_counts().items()))
         parts.append(
             f'<tr><td><a href="{escape(week_url(week))}">{week.label}</a></td><td>{escape(week.date_range)}</td>'
-            f"<td>{len(week.items)}</td><td>{counts}</td></tr>"
+            f"<td>{len(week.stories)}</td><td>{counts}</td></tr>"
         )
     parts.append("</tbody></table>")
     return "".join(parts)
@@ -222,8 +243,8 @@ def render_index(weeks: list[Week], week_url: Callable[[Week], str], candidates_
 def render_candidates(candidates: list[Candidate], min_mentions: int) -> str:
     """Render the papers that the digests cite at least `min_mentions` times but `papers.bib` lacks."""
     intro = (
-        f"<p>Papers cited by at least {min_mentions} digest items that are not in <code>papers.bib</code>, "
-        "most cited first. Run the command next to one to add it to the hit list.</p>"
+        f"<p>Papers cited by at least {min_mentions} digest stories that are not in <code>papers.bib</code>, "
+        "most cited first. A story carried by several feeds counts once. Run the command next to one to add it to the hit list.</p>"
     )
     if not candidates:
         return intro + "<p>No candidates at the moment.</p>"
@@ -282,22 +303,30 @@ def render_atom(
     feed_url: str,
     index_url: str,
     week_url: Callable[[Week], str],
+    updated_when_empty: datetime,
 ) -> bytes:
-    """Return an Atom 1.0 document with one entry per week. All URLs must be absolute."""
+    """Return an Atom 1.0 document with one entry per week. All URLs must be absolute.
+
+    The feed's `updated` is the time of the newest item, or `updated_when_empty` without weeks,
+    because Atom requires the element even in a feed without entries.
+    """
     ET.register_namespace("", ATOM_NAMESPACE)
 
     def element(parent: ET.Element | None, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+        # ElementTree writes characters that XML 1.0 forbids as they are, and one of them makes the
+        # whole feed unreadable. The fetcher strips them already, but the archive can be edited by hand.
+        attributes = {key: xml_text(value) for key, value in attributes.items()}
         name = f"{{{ATOM_NAMESPACE}}}{tag}"
         node = ET.Element(name, attributes) if parent is None else ET.SubElement(parent, name, attributes)
         if text is not None:
-            node.text = text
+            node.text = xml_text(text)
         return node
 
     feed = element(None, "feed")
     element(feed, "id", index_url)
     element(feed, "title", f"{site_name}: newsletter digests")
     element(feed, "subtitle", "One entry per week with the items of every newsletter the wiki follows.")
-    updated = max((week.updated for week in weeks), default=datetime(2000, 1, 1, tzinfo=UTC))
+    updated = max((week.updated for week in weeks), default=updated_when_empty)
     element(feed, "updated", _rfc3339(updated))
     element(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
     element(feed, "link", rel="alternate", type="text/html", href=index_url)
@@ -313,7 +342,7 @@ def render_atom(
         element(entry, "updated", _rfc3339(week.updated))
         element(entry, "link", rel="alternate", type="text/html", href=url)
         counts = ", ".join(f"{feed_name}: {count}" for feed_name, count in sorted(week.feed_counts().items()))
-        element(entry, "summary", f"{len(week.items)} items. {counts}")
+        element(entry, "summary", f"{week.count_label}. {counts}")
         element(entry, "content", _week_summary_html(week), type="html")
 
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
@@ -322,7 +351,7 @@ def render_atom(
 def _week_summary_html(week: Week) -> str:
     """Render the week's stories for feed readers as a short HTML list: titles with links, no summaries."""
     items = []
-    for story in group_stories(week.items):
+    for story in week.stories:
         lead = story.lead
         title = escape(lead.title or lead.link or "Untitled")
         if _is_web_link(lead.link):

@@ -7,6 +7,8 @@ fills the archive.
 from __future__ import annotations
 
 import logging
+import os
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +30,8 @@ from ...digest.mentions import (
     papers_cited_by,
 )
 from ...papers.library import load_bibliography
-from ..bibliography.plugin import get_relative_url, paper_slug
+from ...papers.catalog import paper_slug
+from ..bibliography.plugin import get_relative_url
 from .config import DigestConfig, topics
 from .pages import (
     PageLinks,
@@ -192,6 +195,7 @@ class DigestPlugin(BasePlugin[DigestConfig]):
             feed_url=base + self._feed_path(),
             index_url=index_url,
             week_url=lambda week: base + self._file_url(config, self._week_uri(week)),
+            updated_when_empty=_build_time(),
         )
         target = Path(config.site_dir) / self._feed_path()
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -271,12 +275,29 @@ class DigestPlugin(BasePlugin[DigestConfig]):
             if not self.paper_pages:
                 return None
             if key not in paper_urls:
-                url = self.config.paper_url.format(key=key, slug=paper_slug(key))
+                # The bibliography plugin numbers colliding slugs, so ask it first.
+                slugs = getattr(self.site_config.plugins.get("wiki/bibliography"), "slugs", {})
+                url = self.config.paper_url.format(key=key, slug=slugs.get(key) or paper_slug(key))
                 paper_urls[key] = get_relative_url(url, base)
             return paper_urls[key]
 
         index = self.bibliography_index
         return PageLinks(paper=paper, topics=topic_urls, cited_keys=lambda item: papers_cited_by(item, index))
+
+
+def _build_time() -> datetime:
+    """Return the time in `SOURCE_DATE_EPOCH` when it is set, so that builds are reproducible, else now."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if value:
+        try:
+            return datetime.fromtimestamp(int(value), UTC)
+        except (ValueError, OverflowError, OSError):
+            log.warning(
+                "SOURCE_DATE_EPOCH=%r is invalid: expected whole seconds since 1970-01-01 UTC. "
+                "The feed's update time is the current time instead.",
+                value,
+            )
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _find_section(items: list, title: str) -> Section | None:

@@ -22,4 +22,18 @@
       if (citation) place(citation);
     });
   });
+  // Escape hides an open card until the pointer or the focus moves to another citation.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll(".wiki-cite__card").forEach(function (card) { card.hidden = true; });
+  });
+  ["mouseover", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var citation = event.target.closest && event.target.closest(".wiki-cite");
+      if (!citation) return;
+      document.querySelectorAll(".wiki-cite__card[hidden]").forEach(function (card) {
+        if (!citation.contains(card)) card.hidden = false;
+      });
+    });
+  });
 })();
