@@ -85,6 +85,51 @@ def test_preprint_is_misc() -> None:
     assert "journal" not in text
 
 
+# Records with values that arXiv should never send but that a mirror or a broken response could.
+HOSTILE_RECORDS = {
+    "brace in doi": ({"doi": '10.1/"}><script>'}, None, None),
+    "brace in category and id": ({"primary_category": "cs.CL}", "arxiv_id": "1706.03762{"}, None, None),
+    "empty author": ({"authors": ["", "Second Author", "  "]}, None, ("Second Author",)),
+    "lone opening brace": ({"title": r"α-Net: a \textbf{bold claim title"}, "α-Net: a bold claim title", None),
+    "lone closing brace": ({"title": "Braces } in the {middle} of it"}, "Braces in the middle of it", None),
+    "braces in journal and author": (
+        {"journal_ref": "Proc. {ACL 2020", "authors": ["Ada {Love}lace}", "Grace Hopper"]},
+        None,
+        ("Ada Lovelace", "Grace Hopper"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_RECORDS))
+def test_hostile_record_entry_parses(case: str) -> None:
+    changes, title, authors = HOSTILE_RECORDS[case]
+    record = make_record(**changes)
+    text = format_entry("key2017", record, "2026-12-04")
+    bibliography = parse_bibliography(text, Path("new.bib"))
+
+    assert [str(problem) for problem in bibliography.problems] == []
+    assert list(bibliography.papers) == ["key2017"]
+    paper = bibliography.get("key2017")
+    assert paper.title == (title or record.title)
+    assert paper.authors == (authors or tuple(record.authors))
+    assert " and Second" not in text
+
+
+def test_hostile_doi_keeps_other_characters() -> None:
+    text = format_entry("key2017", make_record(doi='10.1/"}><script>'), "2026-12-04")
+    assert parse_bibliography(text, Path("new.bib")).get("key2017").doi == '10.1/"><script>'
+
+
+def test_set_fields_balances_braces() -> None:
+    text = "@misc{a,\n  title = {A},\n  doi = {10.48550/arXiv.1}\n}\n"
+    changed = set_entry_fields(text, "a", {"doi": "10.1/}x", "journal": "J. {Open"}, "article")
+    bibliography = parse_bibliography(changed, Path("new.bib"))
+
+    assert bibliography.problems == []
+    assert bibliography.get("a").doi == "10.1/x"
+    assert bibliography.get("a").fields["journal"] == "J. {}Open"
+
+
 # ---- Reading raw text ----
 
 

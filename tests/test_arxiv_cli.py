@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -111,6 +114,48 @@ def test_add_every_form_appends_entries(tmp_path: Path, arxiv_server: ArxivTestS
     assert load_bibliography(bib).problems == []
 
 
+HOSTILE_ENTRY = """<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
+  <id>https://arxiv.org/api/fixture-2401.00001</id>
+  <title>Hostile entry</title>
+  <updated>2026-11-30T09:00:00Z</updated>
+  <opensearch:totalResults>1</opensearch:totalResults>
+  <entry>
+    <id>http://arxiv.org/abs/2401.00001v1</id>
+    <title>Alpha-Net: a \\textbf{bold claim title</title>
+    <updated>2024-01-02T08:00:00Z</updated>
+    <link href="https://arxiv.org/abs/2401.00001v1" rel="alternate" type="text/html"/>
+    <summary>An entry whose fields would break a BibTeX file.</summary>
+    <category term="cs.LG}" scheme="http://arxiv.org/schemas/atom"/>
+    <published>2024-01-02T08:00:00Z</published>
+    <arxiv:doi>10.1/"}&gt;&lt;script&gt;</arxiv:doi>
+    <arxiv:primary_category term="cs.LG}"/>
+    <author><name> </name></author>
+    <author><name>Second Author</name></author>
+  </entry>
+</feed>
+"""
+
+
+def test_add_hostile_entry_still_parses(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    papers = tmp_path / "served"
+    papers.mkdir()
+    (papers / "2401.00001.xml").write_text(HOSTILE_ENTRY, encoding="utf-8")
+    arxiv_server.paper_dirs.insert(0, papers)
+    config = make_wiki(tmp_path / "wiki", arxiv_server.url)
+
+    result = run(config, "add", "2401.00001")
+
+    assert result.exit_code == 0, result.output
+    bibliography = load_bibliography(config.parent / "papers.bib")
+    assert [str(problem) for problem in bibliography.problems] == []
+    paper = bibliography.get("author2024alpha")
+    assert paper.title == "Alpha-Net: a bold claim title"
+    assert paper.authors == ("Second Author",)
+    assert paper.doi == '10.1/"><script>'
+    assert len(bibliography.papers) == 4
+
+
 def test_add_twice_adds_once(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
     config = make_wiki(tmp_path, arxiv_server.url, bib_text="")
     assert run(config, "add", "1706.03762").exit_code == 0
@@ -150,6 +195,66 @@ def test_add_network_down_changes_nothing(tmp_path: Path) -> None:
     assert not cache_path(config).exists()
 
 
+def test_add_plain_400_fails_once(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    before = (tmp_path / "papers.bib").read_bytes()
+    for _ in range(10):
+        arxiv_server.script(status=400)
+
+    result = run(config, "add", "2106.09685", "2005.11401", "1910.10683")
+
+    assert result.exit_code == 1
+    assert len(arxiv_server.requests) == 1
+    assert "HTTP 400" in result.stderr
+    assert "No file was changed." in result.stderr
+    assert "rejected the identifier" not in result.stderr
+    assert (tmp_path / "papers.bib").read_bytes() == before
+    assert not cache_path(config).exists()
+
+
+def test_add_redirect_loop_blames_request(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    before = (tmp_path / "papers.bib").read_bytes()
+    for _ in range(40):
+        arxiv_server.script(status=302, Location=arxiv_server.url)
+
+    result = run(config, "add", "2106.09685")
+
+    assert result.exit_code == 1
+    assert f"redirected the request to {arxiv_server.url} for 1 id (2106.09685)" in result.stderr
+    assert "No file was changed." in result.stderr
+    assert "Cannot read or write a file" not in result.stderr
+    assert (tmp_path / "papers.bib").read_bytes() == before
+
+
+def test_add_removes_stale_temporary_files(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url, bib_text="")
+    stale_bib = tmp_path / ".papers.bib.k1ll3d.tmp"
+    stale_cache = tmp_path / "data" / "arxiv" / ".metadata.json.k1ll3d.tmp"
+    fresh_bib = tmp_path / ".papers.bib.running.tmp"
+    for leftover in (stale_bib, stale_cache, fresh_bib):
+        leftover.parent.mkdir(parents=True, exist_ok=True)
+        leftover.write_text("partial", encoding="utf-8")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale_bib, (an_hour_ago, an_hour_ago))
+    os.utime(stale_cache, (an_hour_ago, an_hour_ago))
+
+    result = run(config, "add", "1706.03762")
+
+    assert result.exit_code == 0, result.output
+    assert not stale_bib.exists()
+    assert not stale_cache.exists()
+    # A young temporary file may belong to a write still under way elsewhere.
+    assert fresh_bib.exists()
+    assert "Removed .papers.bib.k1ll3d.tmp, left behind by an interrupted run." in result.stderr
+
+
+def test_temporary_files_are_git_ignored() -> None:
+    for path in (".papers.bib.k1ll3d.tmp", "data/arxiv/.metadata.json.k1ll3d.tmp"):
+        check = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", path], cwd=REPO_ROOT, check=False)
+        assert check.returncode == 0, f"{path} is not ignored by .gitignore"
+
+
 def test_environment_url_overrides_config(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
     config = make_wiki(tmp_path, f"http://127.0.0.1:{closed_port()}/api/query", bib_text="")
     result = run(config, "add", "1706.03762", environ={API_URL_VARIABLE: arxiv_server.url})
@@ -180,11 +285,12 @@ def test_refresh_reports_drift(tmp_path: Path, arxiv_server: ArxivTestServer) ->
     second = run(config, "refresh")
 
     assert second.exit_code == 0, second.output
-    assert "New version: 1706.03762 v7 -> v8" in second.stdout
-    assert "New version: 2302.01234 v1 -> v2" in second.stdout
-    assert "New DOI: 1810.04805 10.18653/v1/N19-1423" in second.stdout
-    assert "New journal reference: 1810.04805 Proceedings of NAACL-HLT 2019, pages 4171-4186" in second.stdout
-    assert "Withdrawn: 2302.01234" in second.stdout
+    assert "New version: vaswani2017attention (arXiv:1706.03762) v7 → v8" in second.stdout
+    assert "New version: example2023scaling (arXiv:2302.01234) v1 → v2" in second.stdout
+    assert "New DOI: devlin2018bert (arXiv:1810.04805) 10.18653/v1/N19-1423" in second.stdout
+    journal = "Proceedings of NAACL-HLT 2019, pages 4171-4186"
+    assert f"New journal reference: devlin2018bert (arXiv:1810.04805) {journal}" in second.stdout
+    assert "Withdrawn: example2023scaling (arXiv:2302.01234)" in second.stdout
     assert "'example2023scaling' cites arXiv:2302.01234, which is withdrawn" in second.stderr
     assert load_metadata(cache_path(config))["2302.01234"].withdrawn
 
@@ -214,7 +320,11 @@ def test_update_bib_touches_one_entry(tmp_path: Path, arxiv_server: ArxivTestSer
     assert paper.entry_type == "article"
     assert paper.doi == "10.18653/v1/N19-1423"
     assert paper.fields["journal"] == "Proceedings of NAACL-HLT 2019, pages 4171-4186"
-    assert "Updated 'devlin2018bert' in papers.bib" in result.stdout
+    assert "Updated 1 entry in papers.bib:" in result.stdout
+    assert (
+        "  devlin2018bert (arXiv:1810.04805): doi 10.48550/arXiv.1810.04805 → 10.18653/v1/N19-1423; "
+        "type @misc → @article; journal added (Proceedings of NAACL-HLT 2019, pages 4171-4186)\n"
+    ) in result.stdout
 
 
 def test_refresh_stale_fetches_only_old(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
@@ -263,6 +373,20 @@ def test_refresh_corrupt_cache_exits(tmp_path: Path, arxiv_server: ArxivTestServ
     assert f"Cannot read the arXiv metadata cache {cache_path(config)}" in result.stderr
     assert cache_path(config).read_text(encoding="utf-8") == "{"
     assert arxiv_server.requests == []
+
+
+def test_corrupt_cache_message_reads_once(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:
+    config = make_wiki(tmp_path, arxiv_server.url)
+    cache_path(config).parent.mkdir(parents=True)
+    cache_path(config).write_text("{", encoding="utf-8")
+
+    refreshed = run(config, "refresh")
+    built = run_mkdocs_build(config, tmp_path / "site", strict=False)
+
+    for output in (refreshed.stderr, built.stderr):
+        assert "Cannot read the arXiv metadata cache" in output
+        assert ".." not in output.replace("...", "")
+        assert output.count("papers refresh") == 1
 
 
 def test_refresh_malformed_response_keeps_files(tmp_path: Path, arxiv_server: ArxivTestServer) -> None:

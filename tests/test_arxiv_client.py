@@ -10,14 +10,18 @@ import pytest
 from wiki_tools.papers.arxiv_client import (
     API_URL_VARIABLE,
     DEFAULT_API_URL,
+    MAX_REQUESTS_PER_BATCH,
     ArxivClient,
+    ArxivRedirectError,
+    ArxivRejectedError,
+    ArxivRequestLimitError,
     ArxivResponseError,
     ArxivUnavailableError,
     MalformedResponseError,
     resolve_api_url,
 )
 
-from .arxiv_server import FIXTURES, ArxivTestServer, arxiv_server_fixture  # noqa: F401 (pytest fixture)
+from .arxiv_server import FIXTURES, ArxivTestServer, ScriptedResponse, arxiv_server_fixture  # noqa: F401 (pytest fixture)
 
 FAST_DELAY_SECONDS = 0.01
 
@@ -178,6 +182,51 @@ def test_unnamed_rejection_isolates_culprit(arxiv_server: ArxivTestServer) -> No
         ["0802.9999"],
         ["math/0309136"],
     ]
+
+
+def test_plain_400_fails_without_splitting(arxiv_server: ArxivTestServer) -> None:
+    arxiv_server.synthetic_prefixes = ("2401.",)
+    for _ in range(60):
+        arxiv_server.script(status=400)
+    ids = [f"2401.{number:05d}" for number in range(24)]
+
+    with pytest.raises(ArxivRejectedError) as caught:
+        make_client(arxiv_server).fetch(ids)
+
+    assert len(arxiv_server.requests) == 1
+    assert "HTTP 400" in str(caught.value)
+    assert "24 ids" in str(caught.value)
+
+
+def test_400_with_other_error_fails_once(arxiv_server: ArxivTestServer) -> None:
+    template = (FIXTURES / "error_incorrect_id.xml").read_text(encoding="utf-8")
+    body = template.replace("incorrect id format for ${arxiv_id}", "max_results must be positive")
+    arxiv_server.scripted.append(ScriptedResponse(400, body.encode("utf-8")))
+
+    with pytest.raises(ArxivRejectedError, match="max_results must be positive"):
+        make_client(arxiv_server).fetch(["1706.03762", "1810.04805"])
+    assert len(arxiv_server.requests) == 1
+
+
+def test_unnamed_rejections_stop_at_request_limit(arxiv_server: ArxivTestServer) -> None:
+    ids = [f"2401.{number:05d}" for number in range(100)]
+    arxiv_server.rejected_unnamed_ids = set(ids)
+
+    with pytest.raises(ArxivRequestLimitError, match=f"already sent {MAX_REQUESTS_PER_BATCH} requests"):
+        make_client(arxiv_server).fetch(ids)
+    assert len(arxiv_server.requests) == MAX_REQUESTS_PER_BATCH
+
+
+def test_redirect_loop_names_request(arxiv_server: ArxivTestServer) -> None:
+    for _ in range(40):
+        arxiv_server.script(status=302, Location=arxiv_server.url + "?id_list=1706.03762")
+
+    with pytest.raises(ArxivRedirectError) as caught:
+        make_client(arxiv_server).fetch(["1706.03762"])
+
+    message = str(caught.value)
+    assert "redirected" in message
+    assert f"{arxiv_server.url} for 1 id (1706.03762)" in message
 
 
 # ---- Retries and faults ----

@@ -223,3 +223,9 @@ def test_lookup_normalises_eprint() -> None:
     assert lookup_record(records, "arXiv:1706.03762v5") is records["1706.03762"]
     assert lookup_record(records, "not an id") is None
     assert lookup_record(records, "2106.09685") is None
+
+
+def test_cache_error_single_full_stop(tmp_path: Path) -> None:
+    message = str(MetadataCacheError(tmp_path / "metadata.json", "the record is broken."))
+    assert "broken. Fix it" in message
+    assert ".." not in message

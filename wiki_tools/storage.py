@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-__all__ = ["LockBusyError", "atomic_write_bytes", "atomic_write_text", "locked"]
+__all__ = ["LockBusyError", "atomic_write_bytes", "atomic_write_text", "locked", "remove_stale_temporary_files"]
+
+STALE_TEMPORARY_SECONDS = 60.0
+"""Age after which a temporary file of `atomic_write_bytes` counts as left behind by a killed writer."""
 
 
 class LockBusyError(RuntimeError):
@@ -35,7 +39,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
 
     # The temporary file must sit in the same folder, because a rename is only atomic within one file system.
-    handle, temporary_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    handle, temporary_name = tempfile.mkstemp(prefix=_temporary_prefix(target), suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -49,6 +53,35 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         Path(temporary_name).unlink(missing_ok=True)
         raise
+
+
+def _temporary_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def remove_stale_temporary_files(
+    path: str | os.PathLike[str], older_than_seconds: float = STALE_TEMPORARY_SECONDS
+) -> list[Path]:
+    """Delete the temporary files that killed writes of `path` left beside it, and return their paths.
+
+    Call it only while holding the lock of every writer of `path`: a younger temporary file may
+    belong to a write still under way, so only files older than `older_than_seconds` are removed.
+    """
+    target = Path(path)
+    if not target.parent.is_dir():
+        return []
+
+    removed = []
+    cutoff = time.time() - older_than_seconds
+    for candidate in target.parent.glob(f"{_temporary_prefix(target)}*.tmp"):
+        try:
+            if candidate.is_file() and candidate.stat().st_mtime < cutoff:
+                candidate.unlink()
+                removed.append(candidate)
+        except FileNotFoundError:
+            # Another process removed it between the listing and the check.
+            continue
+    return removed
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import requests
 
 from ..papers.arxiv_client import ArxivApiError, ArxivClient, resolve_api_url
 from ..papers.arxiv_sync import AddReport, RefreshReport, add_papers, refresh_papers
 from ..papers.bibwriter import BibWriteError
 from ..papers.metadata import MetadataCacheError
-from ..storage import LockBusyError, locked
+from ..storage import LockBusyError, locked, remove_stale_temporary_files
 from . import SiteContext, pass_site
 
 LOCK_TIMEOUT_SECONDS = 10.0
@@ -88,6 +89,7 @@ def _guarded(settings: PaperSettings) -> Iterator[None]:
     """Hold the papers lock, show log records, and turn the domain's errors into one-line command errors."""
     try:
         with locked(settings.lock_path, timeout_seconds=LOCK_TIMEOUT_SECONDS), _log_to_stderr():
+            _remove_leftovers(settings)
             yield
     except (ArxivApiError, MetadataCacheError, LockBusyError) as error:
         raise click.ClickException(f"{error} No file was changed.") from None
@@ -95,8 +97,18 @@ def _guarded(settings: PaperSettings) -> Iterator[None]:
         raise click.ClickException(
             f"Cannot change {settings.show(settings.bib_path)}: {error}. No file was changed."
         ) from None
+    except requests.RequestException as error:
+        # requests' errors are OSErrors, so without this branch they would be blamed on the wiki's files.
+        raise click.ClickException(f"The request to the arXiv API failed: {error}. No file was changed.") from None
     except (OSError, UnicodeDecodeError) as error:
         raise click.ClickException(f"Cannot read or write a file of the wiki: {error}") from None
+
+
+def _remove_leftovers(settings: PaperSettings) -> None:
+    """Delete the temporary files that a killed `papers add` or `refresh` left beside the files it writes."""
+    for target in (settings.bib_path, settings.metadata_path):
+        for leftover in remove_stale_temporary_files(target):
+            click.echo(f"Removed {settings.show(leftover)}, left behind by an interrupted run.", err=True)
 
 
 @click.group()
@@ -141,7 +153,8 @@ def add(site: SiteContext, identifiers: tuple[str, ...]) -> None:
 @click.option(
     "--update-bib",
     is_flag=True,
-    help="Write the journal reference and DOI that arXiv lists into entries that lack them.",
+    help="Write arXiv's journal reference and DOI into entries that lack them, and replace arXiv's own "
+    "DOI (10.48550/arXiv...) with the publisher's. Prints every change by entry key.",
 )
 @pass_site
 def refresh(site: SiteContext, stale_days: float | None, prune: bool, update_bib: bool) -> None:
@@ -207,9 +220,12 @@ def _print_refresh_report(report: RefreshReport, settings: PaperSettings) -> Non
         )
     for key, arxiv_id in report.withdrawn_in_bib:
         click.echo(f"Warning: '{key}' cites arXiv:{arxiv_id}, which is withdrawn.", err=True)
-    for key, values in report.bib_updates:
-        fields = ", ".join(f"{name} = {{{value}}}" for name, value in values.items())
-        click.echo(f"Updated '{key}' in {settings.show(settings.bib_path)}: {fields}")
+    if report.bib_updates:
+        click.echo(
+            f"Updated {_count(len(report.bib_updates), 'entry', 'entries')} in {settings.show(settings.bib_path)}:"
+        )
+        for update in report.bib_updates:
+            click.echo(f"  {update.key} (arXiv:{update.arxiv_id}): {update.describe()}")
 
     if report.orphans:
         click.echo(
@@ -230,11 +246,17 @@ def _print_refresh_report(report: RefreshReport, settings: PaperSettings) -> Non
 
 def _print_drift(report: RefreshReport) -> None:
     drift = report.drift
+
+    def name(arxiv_id: str) -> str:
+        # Editors know their papers by citation key, while the cache and arXiv know them by identifier.
+        keys = ", ".join(report.keys_by_id.get(arxiv_id, []))
+        return f"{keys} (arXiv:{arxiv_id})" if keys else f"arXiv:{arxiv_id}"
+
     changes = [
-        *(f"  New version: {arxiv_id} v{old} -> v{new}" for arxiv_id, old, new in drift.new_versions),
-        *(f"  New DOI: {arxiv_id} {doi}" for arxiv_id, doi in drift.gained_doi),
-        *(f"  New journal reference: {arxiv_id} {reference}" for arxiv_id, reference in drift.gained_journal_ref),
-        *(f"  Withdrawn: {arxiv_id}" for arxiv_id in drift.withdrawn),
+        *(f"  New version: {name(arxiv_id)} v{old} → v{new}" for arxiv_id, old, new in drift.new_versions),
+        *(f"  New DOI: {name(arxiv_id)} {doi}" for arxiv_id, doi in drift.gained_doi),
+        *(f"  New journal reference: {name(arxiv_id)} {reference}" for arxiv_id, reference in drift.gained_journal_ref),
+        *(f"  Withdrawn: {name(arxiv_id)}" for arxiv_id in drift.withdrawn),
     ]
     if drift.added:
         changes.append(f"  First fetched: {_count(len(drift.added), 'paper')}")
@@ -252,8 +274,8 @@ def _print_failures(invalid: list[str], not_found: list[str], rejected: list[tup
     for name in not_found:
         click.echo(f"Error: no paper {name} on arXiv. Check the identifier.", err=True)
     for name, reason in rejected:
-        click.echo(f"Error: arXiv rejected the identifier {name!r}: {reason}.", err=True)
+        click.echo(f"Error: arXiv rejected the identifier {name!r}: {reason.rstrip().rstrip('.')}.", err=True)
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

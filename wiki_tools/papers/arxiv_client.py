@@ -10,7 +10,11 @@ this module decides how requests behave:
 * timeouts, failed connections, HTTP 429 and 5xx responses are retried with exponential backoff;
 * a response that is not a well-formed arXiv Atom feed raises `MalformedResponseError`, and an
   identifier that arXiv rejects (HTTP 400 with an error entry) is reported by name while the
-  other identifiers of its batch are fetched again without it.
+  other identifiers of its batch are fetched again without it;
+* an HTTP 400 whose error entries name no identifier of the request is split in halves only when
+  they say that an identifier is malformed; any other 400 stops the fetch with one error;
+* a fetch sends at most `MAX_REQUESTS_PER_BATCH` requests per batch of 100, retries included,
+  so no input can cause hundreds of requests.
 
 The package reports some problems only through its `arxiv` logger; they are restated here with the
 request they belong to.
@@ -42,12 +46,14 @@ from .metadata import ArxivRecord, format_timestamp, is_withdrawn
 
 __all__ = [
     "API_URL_VARIABLE",
+    "DEFAULT_API_URL",
     "ArxivApiError",
     "ArxivClient",
+    "ArxivRedirectError",
     "ArxivRejectedError",
+    "ArxivRequestLimitError",
     "ArxivResponseError",
     "ArxivUnavailableError",
-    "DEFAULT_API_URL",
     "FetchResult",
     "MalformedResponseError",
     "resolve_api_url",
@@ -63,6 +69,11 @@ MAX_IDS_PER_REQUEST = 100
 DEFAULT_DELAY_SECONDS = 3.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_RETRIES = 3
+MAX_REQUESTS_PER_BATCH = 20
+"""Maximum number of requests, retries included, for one batch of up to 100 identifiers.
+
+Halving a batch of 100 to isolate one unnamed bad identifier takes about 15 requests, which leaves
+room for a few retries. A server that fails every request still gets at most 60 requests for 300 papers."""
 MAX_RETRY_AFTER_SECONDS = 60.0
 """Upper bound on a server's `Retry-After`, so that one response cannot stall a refresh for hours."""
 
@@ -72,6 +83,7 @@ _NAMESPACES = {
 }
 _ERROR_ENTRY_ID = re.compile(r"https?://arxiv\.org/api/errors")
 _REJECTED_ID = re.compile(r"incorrect id format for (?P<id>\S+)")
+_MALFORMED_ID_REASON = re.compile(r"incorrect id|malformed id|invalid id|id_list", re.IGNORECASE)
 _USER_AGENT = f"wiki-tools/{__version__} arxiv.py/{arxiv.__version__}"
 
 
@@ -122,11 +134,14 @@ class ArxivResponseError(ArxivApiError):
 
 
 class ArxivRejectedError(ArxivApiError):
-    """Raised when arXiv responds with an error entry, which it sends for a malformed identifier."""
+    """Raised for HTTP 400 or an error entry in the feed, which arXiv sends for a malformed identifier.
+
+    `reasons` is empty when a 400 response has no error entries, as from a proxy in front of the API.
+    """
 
     def __init__(self, url: str, status: int, reasons: list[str]) -> None:
         reason = "; ".join(reasons) or f"HTTP {status}"
-        super().__init__(url, f"arXiv rejected the {_describe_request(url)}: {reason}.")
+        super().__init__(url, f"arXiv rejected the {_describe_request(url)}: {_without_full_stop(reason)}.")
         self.status = status
         self.reasons = reasons
 
@@ -135,13 +150,49 @@ class ArxivRejectedError(ArxivApiError):
         """Identifiers that arXiv's error messages name (`incorrect id format for abc` names `abc`)."""
         return [match.group("id") for reason in self.reasons for match in _REJECTED_ID.finditer(reason)]
 
+    @property
+    def blames_an_id(self) -> bool:
+        """True when an error entry reports that an identifier of the request is malformed."""
+        return any(_MALFORMED_ID_REASON.search(reason) for reason in self.reasons)
+
+
+class ArxivRedirectError(ArxivApiError):
+    """Raised when the API URL redirects in a loop or more often than `requests` follows."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            url,
+            f"The arXiv API redirected the {_describe_request(url)} too many times, probably in a loop. "
+            f"Check 'arxiv_api_url' in mkdocs.yml and {API_URL_VARIABLE}.",
+        )
+
+
+class ArxivRequestLimitError(ArxivApiError):
+    """Raised when a fetch has sent as many requests as it may, so that a failing server cannot cause a storm."""
+
+    def __init__(self, url: str, sent: int) -> None:
+        super().__init__(
+            url,
+            f"Stopped before the {_describe_request(url)}: this fetch already sent {sent} requests to the "
+            "arXiv API, the most it may send for this many identifiers. Try again later, or add fewer "
+            "papers at a time.",
+        )
+        self.sent = sent
+
 
 class MalformedResponseError(ArxivApiError):
     """Raised when a response is not a well-formed arXiv Atom feed or an entry lacks required fields."""
 
     def __init__(self, url: str, problem: str) -> None:
-        super().__init__(url, f"Malformed arXiv API response to the {_describe_request(url)}: {problem}.")
+        super().__init__(
+            url, f"Malformed arXiv API response to the {_describe_request(url)}: {_without_full_stop(problem)}."
+        )
         self.problem = problem
+
+
+def _without_full_stop(text: str) -> str:
+    """Drop a final full stop from text that a message ends with its own, so it never reads `..`."""
+    return text.rstrip().rstrip(".")
 
 
 def _describe_request(url: str) -> str:
@@ -238,6 +289,9 @@ class ArxivClient(arxiv.Client):
         self.show_progress = show_progress
         self.request_count = 0
         """Number of HTTP requests sent, retries included."""
+        self._request_limit: int | None = None
+        """Value of `request_count` at which the current fetch stops, or None outside `fetch`."""
+        self._requests_before_fetch = 0
         self._last_response_at: float | None = None
 
         # The package formats its query URL from this attribute, so setting it is how a mirror is chosen.
@@ -251,6 +305,9 @@ class ArxivClient(arxiv.Client):
         Raises:
             ArxivUnavailableError: a request kept failing; nothing fetched so far is returned.
             ArxivResponseError: the API answered an HTTP error status that retrying cannot fix.
+            ArxivRejectedError: the API answered HTTP 400 without naming a malformed identifier.
+            ArxivRedirectError: the API URL redirects in a loop.
+            ArxivRequestLimitError: the fetch needed more than `MAX_REQUESTS_PER_BATCH` requests per batch.
             MalformedResponseError: a response was not a well-formed arXiv feed.
         """
         unique_ids = list(dict.fromkeys(arxiv_ids))
@@ -258,6 +315,8 @@ class ArxivClient(arxiv.Client):
             unique_ids[start : start + MAX_IDS_PER_REQUEST] for start in range(0, len(unique_ids), MAX_IDS_PER_REQUEST)
         ]
         result = FetchResult()
+        self._request_limit = self.request_count + MAX_REQUESTS_PER_BATCH * len(batches)
+        self._requests_before_fetch = self.request_count
 
         progress = tqdm(
             total=len(unique_ids),
@@ -266,14 +325,21 @@ class ArxivClient(arxiv.Client):
             file=sys.stderr,
             disable=not self.show_progress or len(batches) < 2,
         )
-        with progress:
-            for batch in batches:
-                self._fetch_batch(batch, result)
-                progress.update(len(batch))
+        try:
+            with progress:
+                for batch in batches:
+                    self._fetch_batch(batch, result)
+                    progress.update(len(batch))
+        finally:
+            self._request_limit = None
         return result
 
     def _fetch_batch(self, batch: list[str], result: FetchResult) -> None:
-        """Fetch one batch; an identifier that arXiv rejects is recorded and the rest are asked again."""
+        """Fetch one batch; an identifier that arXiv rejects is recorded and the rest are asked again.
+
+        Raises:
+            ArxivRejectedError: an HTTP 400 that blames no identifier, so splitting the batch cannot help.
+        """
         pending = list(batch)
         while pending:
             try:
@@ -285,8 +351,13 @@ class ArxivClient(arxiv.Client):
                         result.rejected[identifier] = "; ".join(error.reasons)
                         pending.remove(identifier)
                     continue
+
+                # A 400 without an error entry about identifiers (a proxy's error page, say) would fail the
+                # same way for every half, so splitting would only multiply requests and blame good ids.
+                if not error.blames_an_id:
+                    raise
                 if len(pending) == 1:
-                    result.rejected[pending[0]] = "; ".join(error.reasons) or f"HTTP {error.status}"
+                    result.rejected[pending[0]] = "; ".join(error.reasons)
                     return
 
                 # The error names no identifier of this batch, so halve the batch until the culprit is alone.
@@ -341,6 +412,8 @@ class ArxivClient(arxiv.Client):
                     attempt,
                     self.num_retries,
                 )
+            if self._request_limit is not None and self.request_count >= self._request_limit:
+                raise ArxivRequestLimitError(url, self.request_count - self._requests_before_fetch)
             self._wait_since_last_response(wait_seconds)
 
             retry_after_seconds = 0.0
@@ -351,6 +424,8 @@ class ArxivClient(arxiv.Client):
             except requests.Timeout:
                 failure = f"timed out after {self.timeout_seconds:g} s"
                 continue
+            except requests.TooManyRedirects:
+                raise ArxivRedirectError(url) from None
             except requests.ConnectionError as error:
                 failure = f"connection failed ({_connection_reason(error)})"
                 continue

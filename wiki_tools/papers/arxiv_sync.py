@@ -28,7 +28,7 @@ from .metadata import (
     titles_differ,
 )
 
-__all__ = ["AddReport", "RefreshReport", "add_papers", "refresh_papers"]
+__all__ = ["AddReport", "BibUpdate", "RefreshReport", "add_papers", "refresh_papers"]
 
 _PREPRINT_TYPES = {"misc", "unpublished", "online", "preprint", "techreport"}
 _ARXIV_DOI_PREFIX = "10.48550/arxiv."
@@ -59,6 +59,32 @@ class AddReport:
 
 
 @dataclass
+class BibUpdate:
+    """One entry that `update_bib` changed: its fields and type before and after."""
+
+    key: str
+    arxiv_id: str
+    values: dict[str, str]
+    """Fields written, by lower-case name."""
+    previous_values: dict[str, str]
+    """Values that the written fields had before, for those that existed."""
+    entry_type: str
+    new_entry_type: str | None = None
+    """The type the entry was changed to, or None when it kept `entry_type`."""
+
+    def describe(self) -> str:
+        """List the changes, such as `doi 10.48550/arXiv.2001.08361 → 10.1/x; type @misc → @article; journal added`."""
+        replaced = [
+            f"{name} {self.previous_values[name]} → {value}"
+            for name, value in self.values.items()
+            if name in self.previous_values
+        ]
+        retyped = [f"type @{self.entry_type} → @{self.new_entry_type}"] if self.new_entry_type else []
+        added = [f"{name} added ({value})" for name, value in self.values.items() if name not in self.previous_values]
+        return "; ".join(replaced + retyped + added)
+
+
+@dataclass
 class RefreshReport:
     """The outcome of refreshing the metadata cache."""
 
@@ -79,8 +105,10 @@ class RefreshReport:
     orphans: list[str] = field(default_factory=list)
     """Cached identifiers that no entry uses any more, kept because `prune` was not asked for."""
     pruned: list[str] = field(default_factory=list)
-    bib_updates: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    """(key, fields written) for entries that `update_bib` changed."""
+    bib_updates: list[BibUpdate] = field(default_factory=list)
+    """Entries that `update_bib` changed, with what changed."""
+    keys_by_id: dict[str, list[str]] = field(default_factory=dict)
+    """Keys of the entries that cite each arXiv identifier, to name papers by key in the report."""
     bib_problems: list[str] = field(default_factory=list)
     skipped_actions: list[str] = field(default_factory=list)
     """Requested actions that were not safe to carry out, with the reason."""
@@ -175,7 +203,8 @@ def refresh_papers(
     Args:
         stale_days: Fetch only papers whose record is missing or older than this many days.
         prune: Drop cached records that no entry of the bibliography uses.
-        update_bib: Write arXiv's journal reference and DOI into entries that lack them.
+        update_bib: Write arXiv's journal reference and DOI into entries that lack them, and replace
+            arXiv's own DOI with the publisher's; `RefreshReport.bib_updates` lists each change.
         now: The current time, for the `stale_days` cut-off.
 
     Raises:
@@ -194,6 +223,7 @@ def refresh_papers(
         if identifier is not None:
             keys_by_id.setdefault(identifier.base, []).append(paper.key)
     report.checked = len(keys_by_id)
+    report.keys_by_id = keys_by_id
 
     targets = list(keys_by_id)
     if stale_days is not None:
@@ -263,15 +293,17 @@ def _update_bib(
     records: dict[str, ArxivRecord],
     report: RefreshReport,
 ) -> None:
-    """Write the journal reference and DOI that arXiv has into entries that lack them, one entry at a time."""
+    """Write the journal reference and DOI that arXiv has into entries, one entry at a time, noting each change."""
     original = bib_path.read_bytes()
     text = original.decode("utf-8")
     for arxiv_id, record in records.items():
         for key in keys_by_id.get(arxiv_id, []):
-            values, entry_type = _venue_fields(papers[key], record)
+            paper = papers[key]
+            values, entry_type = _venue_fields(paper, record)
             if values:
                 text = set_entry_fields(text, key, values, entry_type)
-                report.bib_updates.append((key, values))
+                previous = {name: paper.fields[name].strip() for name in values if name in paper.fields}
+                report.bib_updates.append(BibUpdate(key, arxiv_id, values, previous, paper.entry_type, entry_type))
 
     if report.bib_updates:
         atomic_write_bytes(bib_path, text.encode("utf-8"))

@@ -48,6 +48,7 @@ _ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*([{(])")
 _FIELD_NAME = re.compile(r"(?<![\w-])([A-Za-z][\w-]*)\s*=\s*", re.ASCII)
 _FIRST_FIELD_LINE = re.compile(r"\n([ \t]+)([A-Za-z][\w-]*)([ \t]*)=")
 _UNESCAPED_SPECIAL = re.compile(r"(?<!\\)([&%#])")
+_VERBATIM_FIELDS = frozenset({"doi", "eprint", "primaryclass", "url", "year", "added"})
 
 
 class BibWriteError(ValueError):
@@ -197,7 +198,8 @@ def make_citation_key(record: ArxivRecord, taken: Iterable[str]) -> str:
     the first title word that is not a stop word. A clash gets a letter suffix (`...a`, `...b`),
     compared case-insensitively because BibTeX keys are.
     """
-    last_name = _split_name(record.authors[0])[1] if record.authors else "anonymous"
+    named = [name for name in record.authors if name.strip()]
+    last_name = _split_name(named[0])[1] if named else "anonymous"
     name_part = re.sub(r"[^a-z0-9]", "", _to_ascii(last_name).lower()) or "anonymous"
     word = _first_meaningful_word(record.title)
     base = f"{name_part}{record.published[:4]}{word}"
@@ -251,24 +253,26 @@ def format_entry(key: str, record: ArxivRecord, added: str) -> str:
     """Format a BibTeX entry for a paper, with `eprint` fields, `added` date and `readstatus = {to-read}`.
 
     A paper with a journal reference becomes an `@article` whose `journal` is that reference;
-    any other paper is a `@misc` preprint. The text ends without a newline.
+    any other paper is a `@misc` preprint. Every value has balanced braces, whatever arXiv sent,
+    so the entry always parses. The text ends without a newline.
     """
+    authors = [_format_author(name) for name in record.authors if name.strip()]
     fields: list[tuple[str, str]] = [
         ("title", _protect_capitals(_escape_value(record.title))),
-        ("author", " and ".join(_format_author(name) for name in record.authors)),
+        ("author", " and ".join(authors)),
     ]
     if record.journal_ref:
         fields.append(("journal", _escape_value(record.journal_ref)))
     fields += [
-        ("year", record.published[:4]),
-        ("eprint", record.arxiv_id),
+        ("year", _verbatim_value(record.published[:4])),
+        ("eprint", _verbatim_value(record.arxiv_id)),
         ("archivePrefix", "arXiv"),
-        ("primaryClass", record.primary_category),
-        ("url", f"https://arxiv.org/abs/{record.arxiv_id}"),
+        ("primaryClass", _verbatim_value(record.primary_category)),
+        ("url", _verbatim_value(f"https://arxiv.org/abs/{record.arxiv_id}")),
     ]
     if record.doi:
-        fields.append(("doi", record.doi))
-    fields += [("readstatus", "to-read"), ("added", added)]
+        fields.append(("doi", _verbatim_value(record.doi)))
+    fields += [("readstatus", "to-read"), ("added", _verbatim_value(added))]
 
     width = max(len(name) for name, _ in fields)
     lines = [f"  {name.ljust(width)} = {{{value}}}" for name, value in fields if value]
@@ -309,19 +313,48 @@ def _split_name(name: str) -> tuple[str, str, str]:
 def _escape_value(text: str) -> str:
     """Make arXiv text safe inside a braced BibTeX value: balanced braces and escaped `&`, `%` and `#`.
 
-    arXiv titles may contain TeX such as `$O(n)$`, which is kept as written.
+    arXiv titles may contain TeX such as `$O(n)$` or `\\textbf{bold}`, which is kept as written.
+    A brace without its partner cannot be escaped, because BibTeX counts `\\{` as a brace too.
+    So a lone `}` is dropped, and a lone `{` becomes an empty group `{}`. A command such as
+    `\\textbf{` then has an empty argument instead of swallowing the words after it.
     """
     # NOTE: `_`, `^` and `~` outside math are kept too. BibTeX and pybtex accept them, but a LaTeX
     # document that prints the field may not.
-    text = " ".join(text.split())
-    depth = 0
-    for character in text:
-        depth += {"{": 1, "}": -1}.get(character, 0)
-        if depth < 0:
-            break
-    if depth != 0:
-        text = text.replace("{", "").replace("}", "")
+    text = _balance_braces(" ".join(text.split()), lone_opener="{}")
     return _UNESCAPED_SPECIAL.sub(r"\\\1", text)
+
+
+def _verbatim_value(text: str) -> str:
+    """Make an identifier (DOI, eprint, category, URL) safe inside braces without changing its characters.
+
+    Only braces without a partner are dropped: an identifier has no TeX, and escaping `%` or `#`
+    would change a DOI or URL.
+    """
+    return _balance_braces(" ".join(text.split()), lone_opener="")
+
+
+def _balance_braces(text: str, lone_opener: str) -> str:
+    """Drop each `}` that closes nothing and replace each `{` that is never closed by `lone_opener`."""
+    open_positions: list[int] = []
+    lone_closers: set[int] = set()
+    for index, character in enumerate(text):
+        if character == "{":
+            open_positions.append(index)
+        elif character == "}":
+            if open_positions:
+                open_positions.pop()
+            else:
+                lone_closers.add(index)
+    if not open_positions and not lone_closers:
+        return text
+
+    lone_openers = set(open_positions)
+    pieces = []
+    for index, character in enumerate(text):
+        if index in lone_closers:
+            continue
+        pieces.append(lone_opener if index in lone_openers else character)
+    return "".join(pieces)
 
 
 def _protect_capitals(title: str) -> str:
@@ -384,13 +417,20 @@ def set_entry_fields(text: str, key: str, values: Mapping[str, str], entry_type:
     for name, value_start, value_end in reversed(_field_positions(text, span)):
         if name.lower() in pending:
             value = pending.pop(name.lower())
-            entry = entry[: value_start - offset] + "{" + _escape_value(value) + "}" + entry[value_end - offset :]
+            entry = entry[: value_start - offset] + "{" + _field_value(name, value) + "}" + entry[value_end - offset :]
 
     if pending:
         entry = _insert_fields(entry, pending)
     if entry_type:
         entry = re.sub(r"@\s*[A-Za-z]+", lambda _match: f"@{entry_type}", entry, count=1)
     return text[: span.start] + entry + text[span.end :]
+
+
+def _field_value(name: str, value: str) -> str:
+    """Escape a value for the field `name`: identifiers keep their characters, text gets TeX escapes."""
+    if name.lower() in _VERBATIM_FIELDS:
+        return _verbatim_value(value)
+    return _escape_value(value)
 
 
 def _insert_fields(entry: str, values: Mapping[str, str]) -> str:
@@ -403,7 +443,7 @@ def _insert_fields(entry: str, values: Mapping[str, str]) -> str:
     elif layout is not None:
         indent = layout.group(1)
     newline = "\r\n" if "\r\n" in entry else "\n"
-    lines = [f"{indent}{name.ljust(width)} = {{{_escape_value(value)}}}" for name, value in values.items()]
+    lines = [f"{indent}{name.ljust(width)} = {{{_field_value(name, value)}}}" for name, value in values.items()]
 
     closing = len(entry) - 1
     last = len(entry[:closing].rstrip())

@@ -54,8 +54,8 @@ class MetadataCacheError(ValueError):
 
     def __init__(self, path: Path, problem: str) -> None:
         super().__init__(
-            f"Cannot read the arXiv metadata cache {path}: {problem}. The file was left unchanged; "
-            "fix it, restore it with git, or delete it and run 'wiki-tools papers refresh'."
+            f"Cannot read the arXiv metadata cache {path}: {problem.rstrip().rstrip('.')}. "
+            "Fix it, restore it with git, or delete it and run 'wiki-tools papers refresh'."
         )
         self.path = path
         self.problem = problem

@@ -289,7 +289,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         try:
             records = load_metadata(path)
         except MetadataCacheError as error:
-            log.error("%s. Fix the file or restore it from git, then run 'wiki-tools papers refresh'.", error)
+            # The message already ends with a full stop and the advice on how to repair the file.
+            log.error("%s", error)
             records = {}
         self._metadata_signature = signature
         return records
