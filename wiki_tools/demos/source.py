@@ -18,7 +18,7 @@ from typing import Any
 
 from ..storage import atomic_write_text
 
-__all__ = ["SOURCE_SUFFIXES", "Cell", "DemoSource", "discover_demos", "imported_modules"]
+__all__ = ["SOURCE_SUFFIXES", "Cell", "DemoSource", "discover_demos", "imported_modules", "number_cell_ids"]
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 """File types that are demos: jupytext percent scripts and notebooks."""
@@ -84,6 +84,7 @@ class DemoSource:
         }
         for cell in self.cells:
             notebook.cells.append(factories[cell.cell_type](source=cell.source, metadata=dict(cell.metadata)))
+        number_cell_ids(notebook)
         return notebook
 
     def describe_cell(self, index: int) -> str:
@@ -110,6 +111,16 @@ def discover_demos(folder: Path) -> list[DemoSource]:
             )
         demos[path.stem] = DemoSource(path.stem, path)
     return list(demos.values())
+
+
+def number_cell_ids(notebook: Any) -> None:
+    """Give each cell of `notebook` (nbformat or plain JSON) the id `cell-N`, N being its 1-based position.
+
+    nbformat gives new cells random ids, so every execution of an unchanged demo would rewrite every
+    cell of the committed notebook. Ids made from the position are the same on every run.
+    """
+    for index, cell in enumerate(notebook["cells"], start=1):
+        cell["id"] = f"cell-{index}"
 
 
 def imported_modules(code: str) -> set[str]:
