@@ -40,3 +40,45 @@ def test_rerun_stores_same_cells(tmp_path: Path) -> None:
         stored.append(json.loads(cache.executed_path("tiny").read_text(encoding="utf-8"))["cells"])
 
     assert stored[0] == stored[1]
+
+
+def test_reverted_code_clears_failure(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.py"
+    path.write_text(GOOD_DEMO, encoding="utf-8")
+    cache = DemoCache(tmp_path / "cache")
+    options = DemoOptions(allow_stale=True)
+    refresh_demo(DemoSource("tiny", path).load(), cache, options, lock_dir=tmp_path / "locks")
+
+    path.write_text(GOOD_DEMO.replace("values = [", "values = 1 / 0\nvalues = ["), encoding="utf-8")
+    broken = refresh_demo(DemoSource("tiny", path).load(), cache, options, lock_dir=tmp_path / "locks")
+    assert broken.notice is not None
+    assert cache.failure_path("tiny").exists()
+
+    path.write_text(GOOD_DEMO, encoding="utf-8")
+    reverted = refresh_demo(DemoSource("tiny", path).load(), cache, options, lock_dir=tmp_path / "locks")
+
+    assert not reverted.executed
+    assert reverted.notice is None
+    assert reverted.status.failure is None
+    assert sorted(os.listdir(tmp_path / "cache")) == ["tiny.ipynb"]
+
+
+def test_forced_failure_kept_while_fresh(tmp_path: Path) -> None:
+    # A failure recorded for the current key (a forced run of unchanged code) must survive a later check.
+    path = tmp_path / "tiny.py"
+    path.write_text(GOOD_DEMO, encoding="utf-8")
+    cache = DemoCache(tmp_path / "cache")
+    status = refresh_demo(DemoSource("tiny", path).load(), cache, DemoOptions(), lock_dir=tmp_path / "locks").status
+    failure = {
+        "cache_key": status.cache_key,
+        "failed_at": "2026-01-01T00:00:00+00:00",
+        "cell": 2,
+        "where": "cell 2",
+        "ename": "MemoryError",
+        "evalue": "",
+    }
+    cache.failure_path("tiny").write_text(json.dumps(failure), encoding="utf-8")
+
+    refresh_demo(DemoSource("tiny", path).load(), cache, DemoOptions(), lock_dir=tmp_path / "locks")
+
+    assert cache.failure_path("tiny").exists()

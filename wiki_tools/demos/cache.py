@@ -10,7 +10,8 @@ The cache folder (committed, `data/demos/` by default) contains per demo:
   metadata key `wiki_demos`. It is replaced in one step and only after every cell ran, so it never
   holds half-executed outputs.
 - `<name>.failure.json`: present while the latest attempt for the current key failed. It names the
-  cell and the exception, and the page shows it next to the last good outputs.
+  cell and the exception, and the page shows it next to the last good outputs. It is deleted when a
+  run succeeds, or when the source returns to the code of the stored good run.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class ExecutionRecord:
 
 @dataclass
 class FailureRecord:
-    """The latest failed execution of a demo, kept until an execution for a new cache key succeeds."""
+    """The latest failed execution of a demo, kept until a run succeeds or the stored good run is current again."""
 
     cache_key: str
     failed_at: str
@@ -150,10 +151,13 @@ class DemoCache:
 
         notebook.metadata[METADATA_KEY] = asdict(record)
         atomic_write_text(self.executed_path(name), nbformat.writes(notebook) + "\n")
-        self.failure_path(name).unlink(missing_ok=True)
+        self.clear_failure(name)
 
     def store_failure(self, name: str, failure: FailureRecord) -> None:
         atomic_write_text(self.failure_path(name), json.dumps(asdict(failure), indent=2) + "\n")
+
+    def clear_failure(self, name: str) -> None:
+        self.failure_path(name).unlink(missing_ok=True)
 
 
 def kernel_identity(kernel_name: str) -> str:

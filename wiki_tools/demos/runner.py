@@ -113,6 +113,11 @@ def refresh_demo(
     """
     status = check_demo(source, cache, options.kernel_name)
     if status.is_fresh and not force:
+        # A failure for another key is out of date: the code that failed was reverted to code whose
+        # stored run is good. A failure for this key (a forced re-run that failed) still holds.
+        if status.failure is not None and not status.failed_for_current_key:
+            cache.clear_failure(source.name)
+            status.failure = None
         return RefreshOutcome(status)
 
     # A demo that cannot run here falls back to its last outputs only when the author allowed it.
