@@ -82,3 +82,16 @@ def test_forced_failure_kept_while_fresh(tmp_path: Path) -> None:
     refresh_demo(DemoSource("tiny", path).load(), cache, DemoOptions(), lock_dir=tmp_path / "locks")
 
     assert cache.failure_path("tiny").exists()
+
+
+def test_cli_missing_package_names_install(tmp_path: Path) -> None:
+    demo = GOOD_DEMO.replace("import json\n", "import json\n\nimport tinydependency_not_installed\n")
+    config = make_site(tmp_path, {"tiny": demo})
+
+    result = CliRunner().invoke(cli, ["-f", str(config), "demos", "run", "tiny"])
+
+    assert result.exit_code != 0
+    assert "tinydependency_not_installed is not installed" in result.output
+    assert "pip install -e '.[demos]'" in result.output
+    assert "wiki-tools demos run tiny" not in result.output
+    assert "run this command again" in result.output

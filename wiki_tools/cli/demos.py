@@ -30,7 +30,7 @@ def run(site: SiteContext, names: tuple[str, ...], force: bool) -> None:
     # Imported here so that `wiki-tools --help` does not load the demos machinery.
     from tqdm import tqdm
 
-    from ..demos.runner import DemoError, refresh_demo
+    from ..demos.runner import DemoError, MissingPackagesError, refresh_demo
     from ..demos.source import discover_demos
     from ..plugins.demos.plugin import DemosPlugin
 
@@ -75,7 +75,9 @@ def run(site: SiteContext, names: tuple[str, ...], force: bool) -> None:
         except DemoError as error:
             progress.close()
             failures += 1
-            click.echo(f"{label}: FAILED after {time.perf_counter() - started:.1f} s\n  {error}", err=True)
+            # The build's message suggests this very command, which the user has just run.
+            message = error.describe("run this command again") if isinstance(error, MissingPackagesError) else error
+            click.echo(f"{label}: FAILED after {time.perf_counter() - started:.1f} s\n  {message}", err=True)
             continue
         progress.close()
 
