@@ -95,3 +95,14 @@ def test_cli_missing_package_names_install(tmp_path: Path) -> None:
     assert "pip install -e '.[demos]'" in result.output
     assert "wiki-tools demos run tiny" not in result.output
     assert "run this command again" in result.output
+
+
+def test_cli_reports_each_code_cell(tmp_path: Path) -> None:
+    config = make_site(tmp_path, {"tiny": GOOD_DEMO})
+
+    result = CliRunner().invoke(cli, ["-f", str(config), "demos", "run"])
+
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if ": cell " in line]
+    assert [line.split(",")[0] for line in lines] == ["[1/1] tiny: cell 2 of 3", "[1/1] tiny: cell 3 of 3"]
+    assert all(line.endswith(" s elapsed") for line in lines)

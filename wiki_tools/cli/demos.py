@@ -23,7 +23,8 @@ def run(site: SiteContext, names: tuple[str, ...], force: bool) -> None:
     """Execute stale demos (all, or the NAMEs given) and store them in the execution cache.
 
     A demo is stale when its code cells, the kernel or the version of a package it imports changed
-    since its stored execution. Each demo reports its progress cell by cell and its time.
+    since its stored execution. Each demo reports its progress cell by cell (a bar in a terminal,
+    otherwise a line per code cell with the time elapsed) and its total time.
 
     Example: wiki-tools demos run lora --force
     """
@@ -55,14 +56,17 @@ def run(site: SiteContext, names: tuple[str, ...], force: bool) -> None:
         label = f"[{position}/{len(selected)}] {source.name}"
         progress = tqdm(total=len(source.cells), desc=label, unit="cell", leave=False, disable=None)
 
-        def advance(index: int, count: int, progress: tqdm = progress, label: str = label) -> None:
-            # Without a terminal tqdm stays silent, so a log still shows when each execution starts.
-            if index == 0 and progress.disable:
-                click.echo(f"{label}: executing {count} cells")
+        started = time.perf_counter()
+
+        def advance(
+            index: int, count: int, progress: tqdm = progress, label: str = label, started: float = started
+        ) -> None:
+            # Without a terminal tqdm stays silent, so a log gets a line per code cell instead of a bar.
+            if progress.disable:
+                click.echo(f"{label}: cell {index + 1} of {count}, {time.perf_counter() - started:.1f} s elapsed")
             progress.n = index
             progress.refresh()
 
-        started = time.perf_counter()
         try:
             outcome = refresh_demo(
                 source,

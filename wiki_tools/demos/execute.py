@@ -52,7 +52,8 @@ def execute_notebook(
 ) -> ExecutionResult:
     """Execute every cell of `notebook` in place, in a fresh kernel started in `cwd`.
 
-    `on_cell(index, count)` is called before each cell runs, for progress reports.
+    `on_cell(index, count)` is called before each code cell runs, for progress reports. `index` is
+    0-based among all `count` cells of the notebook.
 
     Raises:
         CellFailure: a cell raised (unless `allow_errors`), timed out, or the kernel died.
@@ -66,7 +67,8 @@ def execute_notebook(
 
     def _on_cell_start(cell: Any, cell_index: int) -> None:
         current["index"] = cell_index
-        if on_cell is not None:
+        # nbclient skips Markdown cells right after this hook, so reporting them would only be noise.
+        if on_cell is not None and cell.cell_type == "code":
             on_cell(cell_index, len(notebook.cells))
 
     def _on_cell_error(cell: Any, cell_index: int, execute_reply: Any) -> None:
