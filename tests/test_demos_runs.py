@@ -106,3 +106,14 @@ def test_cli_reports_each_code_cell(tmp_path: Path) -> None:
     lines = [line for line in result.output.splitlines() if ": cell " in line]
     assert [line.split(",")[0] for line in lines] == ["[1/1] tiny: cell 2 of 3", "[1/1] tiny: cell 3 of 3"]
     assert all(line.endswith(" s elapsed") for line in lines)
+
+
+def test_kernel_prints_no_tcp_warning(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "tiny.py"
+    path.write_text(GOOD_DEMO, encoding="utf-8")
+    notebook = DemoSource("tiny", path).load().to_notebook()
+
+    execute_notebook(notebook, cwd=tmp_path)
+
+    assert "squares [0, 1, 4, 9]" in notebook.cells[1].outputs[0]["text"]
+    assert "without encryption" not in capfd.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 # Demos must never reach the network, and the MiniLM model ships inside a Python package.
 _KERNEL_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+# Kernels that are ipykernel, which also listens on Unix sockets.
+_IPYKERNEL_NAMES = {"python3", "python"}
 
 
 class CellFailure(Exception):
@@ -89,7 +92,9 @@ def execute_notebook(
 
     started = time.perf_counter()
     try:
-        client.execute(env={**os.environ, **_KERNEL_ENVIRONMENT})
+        with tempfile.TemporaryDirectory(prefix="wiki-demos-") as socket_dir:
+            client.config = _transport_config(kernel_name, Path(socket_dir))
+            client.execute(env={**os.environ, **_KERNEL_ENVIRONMENT})
     except CellTimeoutError:
         raise CellFailure(
             current["index"], "TimeoutError", f"the cell did not finish within {cell_timeout_seconds} s"
@@ -102,3 +107,17 @@ def execute_notebook(
     duration = time.perf_counter() - started
 
     return ExecutionResult(notebook, duration, errors if allow_errors else [])
+
+
+def _transport_config(kernel_name: str, socket_dir: Path) -> Any:
+    """Return the kernel manager settings: Unix sockets in `socket_dir` for ipykernel, the default TCP otherwise.
+
+    Over TCP, ipykernel warns on every start that its traffic is not encrypted. Unix sockets in a private
+    temporary folder keep the traffic off the network, so the warning no longer applies and is not printed.
+    """
+    from traitlets.config import Config
+
+    if kernel_name not in _IPYKERNEL_NAMES:
+        # NOTE: other kernels may not support the `ipc` transport, so they keep TCP and its warning, if any.
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(socket_dir / "kernel")}})
