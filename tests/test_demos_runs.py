@@ -1,4 +1,4 @@
-"""Repeated runs of tiny throwaway demos: stable stored notebooks, failure records, CLI messages and progress."""
+"""Repeated runs of tiny throwaway demos (stable notebooks, failure records, CLI output) and their search index."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from wiki_tools.demos.cache import DemoCache
 from wiki_tools.demos.execute import execute_notebook
 from wiki_tools.demos.runner import DemoOptions, refresh_demo
 from wiki_tools.demos.source import DemoSource
+from wiki_tools.plugins.demos.pages import search_view
 
+from .conftest import run_mkdocs_build
 from .test_demos_cache import GOOD_DEMO, make_site
 
 
@@ -117,3 +119,25 @@ def test_kernel_prints_no_tcp_warning(tmp_path: Path, capfd: pytest.CaptureFixtu
 
     assert "squares [0, 1, 4, 9]" in notebook.cells[1].outputs[0]["text"]
     assert "without encryption" not in capfd.readouterr().err
+
+
+def test_search_view_drops_spans() -> None:
+    content = '<pre><span></span><span class="kn">import</span> <span class="nn">json</span></pre><p>Text</p>'
+
+    assert search_view(content) == "<pre>import json</pre><p>Text</p>"
+
+
+@pytest.mark.slow
+def test_search_index_keeps_demo_text(tmp_path: Path) -> None:
+    config = make_site(tmp_path, {"tiny": GOOD_DEMO}, extra="  - search\ntheme:\n  name: material\n  font: false\n")
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    index = json.loads((tmp_path / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    text = " ".join(entry["text"] for entry in index["docs"] if entry["location"].startswith("demos/tiny/"))
+    page = (tmp_path / "site" / "demos" / "tiny" / "index.html").read_text(encoding="utf-8")
+
+    assert "values = [n * n for n in range(4)]" in text
+    assert "Inline math" in text
+    assert "<span" not in text
+    assert '<span class="kn">import</span>' in page

@@ -38,6 +38,7 @@ __all__ = [
     "render_notebook",
     "render_status",
     "rewrite_links",
+    "search_view",
     "split_markdown_cells",
 ]
 
@@ -56,6 +57,8 @@ _STYLE_BLOCK = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
 # Mermaid from a CDN as an ES module. KaTeX typesets the math here, and the demos draw no Mermaid diagrams.
 _MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 _MODULE_SCRIPT = re.compile(r"<script type=\"module\">.*?</script>", re.DOTALL)
+# Span tags, nearly all of them one per highlighted code token in nbconvert's output.
+_SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 # A relative link to a page source: no scheme, not absolute, not only a fragment.
 _SOURCE_LINK = re.compile(r'(<a\s[^>]*?href=)"(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]*?\.(?:md|py|ipynb)(?:#[^"]*)?)"')
 
@@ -198,6 +201,17 @@ def rewrite_links(content: str, resolve: Callable[[str], str | None]) -> tuple[s
         return f'{match.group(1)}"{html.escape(url + ("#" + fragment if fragment else ""))}"'
 
     return _SOURCE_LINK.sub(replace, content), missing
+
+
+def search_view(content: str) -> str:
+    """Return a demo page's HTML without its `<span>` tags, for the search index only.
+
+    Material's search plugin parses each page's HTML with Python's `html.parser` and keeps no `<span>`
+    in its index. The Pygments highlighting of the code cells puts a `<span>` around every token, so the
+    spans make up most of a demo page's tags and most of the time the search plugin spends on it.
+    Without them the index gets the same text, apart from a few spaces where tags separated words.
+    """
+    return _SPAN_TAG.sub("", content)
 
 
 def insert_after_title(content: str, block: str) -> str:
