@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import feedparser
-
 from .archive import FeedState, add_items, archive_lock, load_state, save_state, stored_identities
 from .fetch import FetchError, FetchSettings, fetch_feed
 from .items import Item, format_timestamp, item_from_entry, parse_timestamp
@@ -243,6 +241,9 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
     if response.not_modified:
         outcome.status = UNCHANGED
         return
+
+    # Imported here: a site build loads this module for its settings but never parses a feed.
+    import feedparser
 
     # feedparser gets the received bytes and the charset from Content-Type. It neither resolves nor
     # sanitises: a relative GUID must stay as written to remain a stable identity, and nh3 is the
