@@ -167,11 +167,11 @@ def fetch_feed(
 
 def _attempt(url: str, headers: dict[str, str], settings: FetchSettings) -> dict:
     """Make one request and read the body within the time and size limits."""
-    # NOTE: the deadline is checked between reads, and each read may wait up to `timeout_seconds`
-    # itself, so a server that stalls just before the deadline can stretch an attempt to about twice it.
     # Imported here: requests takes about 40 ms to import, and a site build loads this module but never fetches.
     import requests
 
+    # NOTE: the deadline is checked between reads, and each read may wait up to `timeout_seconds`
+    # itself, so a server that stalls just before the deadline can stretch an attempt to about twice it.
     deadline = time.monotonic() + settings.timeout_seconds
     session = requests.Session()
     session.max_redirects = settings.max_redirects
