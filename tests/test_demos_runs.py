@@ -141,3 +141,17 @@ def test_search_index_keeps_demo_text(tmp_path: Path) -> None:
     assert "Inline math" in text
     assert "<span" not in text
     assert '<span class="kn">import</span>' in page
+
+
+def test_parse_cache_keeps_imports(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.py"
+    path.write_text(
+        GOOD_DEMO.replace("import json\n", "import json\n\nimport click\nfrom bs4 import BeautifulSoup\n"),
+        encoding="utf-8",
+    )
+
+    parsed = DemoSource("tiny", path).load(tmp_path / "sources")
+    cached = DemoSource("tiny", path).load(tmp_path / "sources")
+
+    assert parsed.imports == ["bs4", "click"]
+    assert cached.imports == ["bs4", "click"]

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..storage import atomic_write_text
 from .packages import ModuleVersion, resolve_module
-from .source import DemoSource, imported_modules
+from .source import DemoSource
 
 __all__ = [
     "METADATA_KEY",
@@ -193,12 +193,8 @@ def check_demo(source: DemoSource, cache: DemoCache, kernel_name: str) -> DemoSt
     record = ExecutionRecord.from_notebook(executed) if executed is not None else None
     recorded = record.packages if record is not None else {}
 
-    modules: set[str] = set()
-    for cell in source.code_cells:
-        modules |= imported_modules(cell.source)
-
     installed: dict[str, ModuleVersion | None] = {}
-    for module in sorted(modules):
+    for module in source.imports:
         known = recorded.get(module)
         installed[module] = resolve_module(module, known[0] if known else None)
     can_run = all(version is not None for version in installed.values())
