@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -261,9 +262,18 @@ def _toc_tokens(notebook: dict[str, Any]) -> tuple[list[dict[str, Any]], str | N
 
 
 def _render_key(notebook: dict[str, Any]) -> str:
-    versions = {name: version(name) for name in ("mkdocs-jupyter", "nbconvert")}
-    data = json.dumps({"notebook": notebook, "versions": versions, "render": _RENDER_VERSION}, sort_keys=True)
+    data = json.dumps(
+        {"notebook": notebook, "versions": _converter_versions(), "render": _RENDER_VERSION}, sort_keys=True
+    )
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+@cache
+def _converter_versions() -> dict[str, str]:
+    # Each metadata lookup scans the installed distributions, 2 ms or more, and `mkdocs serve` renders
+    # every demo page on every rebuild, so the versions are read once per process.
+    # NOTE: a converter upgraded while `mkdocs serve` runs is noticed only when the server restarts.
+    return {name: version(name) for name in ("mkdocs-jupyter", "nbconvert")}
 
 
 def _cell_text(cell: dict[str, Any]) -> str:
