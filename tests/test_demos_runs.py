@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from wiki_tools.cli import cli
 from wiki_tools.demos.cache import DemoCache
 from wiki_tools.demos.execute import execute_notebook
-from wiki_tools.demos.runner import DemoOptions, refresh_demo
+from wiki_tools.demos.runner import DemoOptions, MissingPackagesError, refresh_demo
 from wiki_tools.demos.source import DemoSource
 from wiki_tools.plugins.demos.pages import search_view
 
@@ -155,3 +155,15 @@ def test_parse_cache_keeps_imports(tmp_path: Path) -> None:
 
     assert parsed.imports == ["bs4", "click"]
     assert cached.imports == ["bs4", "click"]
+
+
+def test_missing_package_names_stored_version() -> None:
+    error = MissingPackagesError(
+        "lora",
+        ["peft", "localhelper"],
+        ["code cells changed"],
+        {"peft": ["peft", "0.21.2"], "localhelper": ["localhelper", "unknown"]},
+    )
+
+    assert "peft (package peft 0.21.2 in the stored run), localhelper are not installed" in str(error)
+    assert "Then build again or run 'wiki-tools demos run lora'" in str(error)

@@ -60,7 +60,11 @@ class MissingPackagesError(DemoError):
         missing = []
         for module in self.modules:
             known = self.packages.get(module)
-            missing.append(f"{module} (package {known[0]} {known[1]} in the stored run)" if known else module)
+            # A module that no distribution declared, such as a file on `sys.path`, was stored as version `unknown`.
+            if known and known[1] != "unknown":
+                missing.append(f"{module} (package {known[0]} {known[1]} in the stored run)")
+            else:
+                missing.append(module)
         verb = "is" if len(missing) == 1 else "are"
         return (
             f"Demo '{self.demo}' is stale ({'; '.join(self.reasons)}) and cannot be executed here, because "
