@@ -127,7 +127,6 @@ def test_search_view_drops_spans() -> None:
     assert search_view(content) == "<pre>import json</pre><p>Text</p>"
 
 
-@pytest.mark.slow
 def test_search_index_keeps_demo_text(tmp_path: Path) -> None:
     config = make_site(tmp_path, {"tiny": GOOD_DEMO}, extra="  - search\ntheme:\n  name: material\n  font: false\n")
     result = run_mkdocs_build(config, tmp_path / "site")
