@@ -198,7 +198,8 @@ def test_stale_demo_missing_package(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert code != 0
     assert "Demo 'tiny' is stale (code cells changed)" in log
     assert "because tinydependency is not installed" in log
-    assert "Run 'wiki-tools demos run tiny'" in log
+    assert "run 'wiki-tools demos run tiny'" in log
+    assert "pip install -e '.[demos]'" in log
 
     # With allow_stale, the last outputs are shown with a notice.
     config.write_text(

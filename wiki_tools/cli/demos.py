@@ -23,14 +23,15 @@ def run(site: SiteContext, names: tuple[str, ...], force: bool) -> None:
     """Execute stale demos (all, or the NAMEs given) and store them in the execution cache.
 
     A demo is stale when its code cells, the kernel or the version of a package it imports changed
-    since its stored execution. Each demo reports its progress cell by cell and its time.
+    since its stored execution. Each demo reports its progress cell by cell (a bar in a terminal,
+    otherwise a line per code cell with the time elapsed) and its total time.
 
     Example: wiki-tools demos run lora --force
     """
     # Imported here so that `wiki-tools --help` does not load the demos machinery.
     from tqdm import tqdm
 
-    from ..demos.runner import DemoError, refresh_demo
+    from ..demos.runner import DemoError, MissingPackagesError, refresh_demo
     from ..demos.source import discover_demos
     from ..plugins.demos.plugin import DemosPlugin
 
@@ -55,14 +56,17 @@ def run(site: SiteContext, names: tuple[str, ...], force: bool) -> None:
         label = f"[{position}/{len(selected)}] {source.name}"
         progress = tqdm(total=len(source.cells), desc=label, unit="cell", leave=False, disable=None)
 
-        def advance(index: int, count: int, progress: tqdm = progress, label: str = label) -> None:
-            # Without a terminal tqdm stays silent, so a log still shows when each execution starts.
-            if index == 0 and progress.disable:
-                click.echo(f"{label}: executing {count} cells")
+        started = time.perf_counter()
+
+        def advance(
+            index: int, count: int, progress: tqdm = progress, label: str = label, started: float = started
+        ) -> None:
+            # Without a terminal tqdm stays silent, so a log gets a line per code cell instead of a bar.
+            if progress.disable:
+                click.echo(f"{label}: cell {index + 1} of {count}, {time.perf_counter() - started:.1f} s elapsed")
             progress.n = index
             progress.refresh()
 
-        started = time.perf_counter()
         try:
             outcome = refresh_demo(
                 source,
@@ -75,7 +79,9 @@ def run(site: SiteContext, names: tuple[str, ...], force: bool) -> None:
         except DemoError as error:
             progress.close()
             failures += 1
-            click.echo(f"{label}: FAILED after {time.perf_counter() - started:.1f} s\n  {error}", err=True)
+            # The build's message suggests this very command, which the user has just run.
+            message = error.describe("run this command again") if isinstance(error, MissingPackagesError) else error
+            click.echo(f"{label}: FAILED after {time.perf_counter() - started:.1f} s\n  {message}", err=True)
             continue
         progress.close()
 

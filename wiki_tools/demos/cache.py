@@ -10,7 +10,8 @@ The cache folder (committed, `data/demos/` by default) contains per demo:
   metadata key `wiki_demos`. It is replaced in one step and only after every cell ran, so it never
   holds half-executed outputs.
 - `<name>.failure.json`: present while the latest attempt for the current key failed. It names the
-  cell and the exception, and the page shows it next to the last good outputs.
+  cell and the exception, and the page shows it next to the last good outputs. It is deleted when a
+  run succeeds, or when the source returns to the code of the stored good run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from ..storage import atomic_write_text
 from .packages import ModuleVersion, resolve_module
-from .source import DemoSource, imported_modules
+from .source import DemoSource
 
 __all__ = [
     "METADATA_KEY",
@@ -74,7 +75,7 @@ class ExecutionRecord:
 
 @dataclass
 class FailureRecord:
-    """The latest failed execution of a demo, kept until an execution for a new cache key succeeds."""
+    """The latest failed execution of a demo, kept until a run succeeds or the stored good run is current again."""
 
     cache_key: str
     failed_at: str
@@ -190,10 +191,13 @@ class DemoCache:
 
         notebook.metadata[METADATA_KEY] = asdict(record)
         atomic_write_text(self.executed_path(name), nbformat.writes(notebook) + "\n")
-        self.failure_path(name).unlink(missing_ok=True)
+        self.clear_failure(name)
 
     def store_failure(self, name: str, failure: FailureRecord) -> None:
         atomic_write_text(self.failure_path(name), json.dumps(asdict(failure), indent=2) + "\n")
+
+    def clear_failure(self, name: str) -> None:
+        self.failure_path(name).unlink(missing_ok=True)
 
 
 def kernel_identity(kernel_name: str) -> str:
@@ -234,12 +238,8 @@ def check_demo(source: DemoSource, cache: DemoCache, kernel_name: str) -> DemoSt
     record = ExecutionRecord.from_notebook(executed) if executed is not None else None
     recorded = record.packages if record is not None else {}
 
-    modules: set[str] = set()
-    for cell in source.code_cells:
-        modules |= imported_modules(cell.source)
-
     installed: dict[str, ModuleVersion | None] = {}
-    for module in sorted(modules):
+    for module in source.imports:
         known = recorded.get(module)
         installed[module] = resolve_module(module, known[0] if known else None)
     can_run = all(version is not None for version in installed.values())

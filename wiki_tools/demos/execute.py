@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 # Demos must never reach the network, and the MiniLM model ships inside a Python package.
 _KERNEL_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+# Kernels that are ipykernel, which also listens on Unix sockets.
+_IPYKERNEL_NAMES = {"python3", "python"}
 
 
 class CellFailure(Exception):
@@ -63,7 +66,8 @@ def execute_notebook(
 ) -> ExecutionResult:
     """Execute every cell of `notebook` in place, in a fresh kernel started in `cwd`.
 
-    `on_cell(index, count)` is called before each cell runs, for progress reports.
+    `on_cell(index, count)` is called before each code cell runs, for progress reports. `index` is
+    0-based among all `count` cells of the notebook.
 
     Raises:
         CellFailure: a cell raised (unless `allow_errors`), timed out, or the kernel died.
@@ -79,7 +83,8 @@ def execute_notebook(
 
     def _on_cell_start(cell: Any, cell_index: int) -> None:
         current["index"] = cell_index
-        if on_cell is not None:
+        # nbclient skips Markdown cells right after this hook, so reporting them would only be noise.
+        if on_cell is not None and cell.cell_type == "code":
             on_cell(cell_index, len(notebook.cells))
 
     def _on_cell_error(cell: Any, cell_index: int, execute_reply: Any) -> None:
@@ -104,7 +109,9 @@ def execute_notebook(
 
     started = time.perf_counter()
     try:
-        client.execute(env={**os.environ, **_KERNEL_ENVIRONMENT})
+        with tempfile.TemporaryDirectory(prefix="wiki-demos-") as socket_dir:
+            client.config = _transport_config(kernel_name, Path(socket_dir))
+            client.execute(env={**os.environ, **_KERNEL_ENVIRONMENT})
     except CellTimeoutError:
         raise CellFailure(
             current["index"], "TimeoutError", f"the cell timed out after {cell_timeout_seconds} seconds (cell_timeout)"
@@ -119,3 +126,17 @@ def execute_notebook(
     duration = time.perf_counter() - started
 
     return ExecutionResult(notebook, duration, errors if allow_errors else [])
+
+
+def _transport_config(kernel_name: str, socket_dir: Path) -> Any:
+    """Return the kernel manager settings: Unix sockets in `socket_dir` for ipykernel, the default TCP otherwise.
+
+    Over TCP, ipykernel warns on every start that its traffic is not encrypted. Unix sockets in a private
+    temporary folder keep the traffic off the network, so the warning no longer applies and is not printed.
+    """
+    from traitlets.config import Config
+
+    if kernel_name not in _IPYKERNEL_NAMES:
+        # NOTE: other kernels may not support the `ipc` transport, so they keep TCP and its warning, if any.
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(socket_dir / "kernel")}})

@@ -48,15 +48,32 @@ class DemoError(Exception):
 class MissingPackagesError(DemoError):
     """Raised when a stale demo cannot be executed because modules it imports are not installed."""
 
-    def __init__(self, demo: str, modules: list[str], reasons: list[str]) -> None:
-        super().__init__(
-            demo,
-            f"Demo '{demo}' is stale ({'; '.join(reasons)}) and cannot be executed here, because "
-            f"{', '.join(modules)} {'is' if len(modules) == 1 else 'are'} not installed. "
-            f"Run '{run_command(demo)}' where the demos extra is installed (pip install '.[demos]') and commit "
-            "the updated execution cache, or set 'allow_stale: true' for this demo to show its last outputs.",
-        )
+    def __init__(self, demo: str, modules: list[str], reasons: list[str], packages: dict[str, list[str]]) -> None:
+        self.demo = demo
         self.modules = modules
+        self.reasons = reasons
+        self.packages = packages
+        """Missing module -> [distribution, version] of its stored run, for the modules the run recorded."""
+        super().__init__(demo, self.describe(f"build again or run '{run_command(demo)}'"))
+
+    def describe(self, then: str) -> str:
+        """Return the message with `then` as the step after installing, such as `run this command again`."""
+        missing = []
+        for module in self.modules:
+            known = self.packages.get(module)
+            # A module that no distribution declared, such as a file on `sys.path`, was stored as version `unknown`.
+            if known and known[1] != "unknown":
+                missing.append(f"{module} (package {known[0]} {known[1]} in the stored run)")
+            else:
+                missing.append(module)
+        verb = "is" if len(missing) == 1 else "are"
+        return (
+            f"Demo '{self.demo}' is stale ({'; '.join(self.reasons)}) and cannot be executed here, because "
+            f"{', '.join(missing)} {verb} not installed. Install the demos extra that provides "
+            f"{'it' if len(missing) == 1 else 'them'}: pip install -e '.[demos]' (in this checkout: "
+            f".venv/bin/pip install -e '.[demos]'). Then {then}, and commit the updated execution cache; "
+            "or set 'allow_stale: true' for this demo to show its last outputs."
+        )
 
 
 class DemoExecutionError(DemoError):
@@ -118,11 +135,18 @@ def refresh_demo(
     """
     status = check_demo(source, cache, options.kernel_name)
     if status.is_fresh and not force:
+        # A failure for another key is out of date: the code that failed was reverted to code whose
+        # stored run is good. A failure for this key (a forced re-run that failed) still holds.
+        if status.failure is not None and not status.failed_for_current_key:
+            cache.clear_failure(source.name)
+            status.failure = None
         return RefreshOutcome(status)
 
     # A demo that cannot run here falls back to its last outputs only when the author allowed it.
     if status.missing_modules:
-        error = MissingPackagesError(source.name, status.missing_modules, status.reasons or ["forced"])
+        recorded = status.record.packages if status.record is not None else {}
+        packages = {module: recorded[module] for module in status.missing_modules if module in recorded}
+        error = MissingPackagesError(source.name, status.missing_modules, status.reasons or ["forced"], packages)
         if not options.allow_stale:
             raise error
         return RefreshOutcome(status, notice=str(error))

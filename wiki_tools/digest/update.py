@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import feedparser
-
 from .archive import FeedState, add_items, archive_lock, load_state, save_state, stored_identities
 from .fetch import FetchError, FetchSettings, fetch_feed
 from .items import Item, format_timestamp, item_from_entry, parse_timestamp
@@ -261,6 +259,9 @@ def _fetch_and_parse(download: _Download, settings: FetchSettings, run_time: dat
     if not response.body:
         outcome.reason = f"empty response (HTTP {response.status} with no body), so there is nothing to parse"
         return
+
+    # Imported here: a site build loads this module for its settings but never parses a feed.
+    import feedparser
 
     # feedparser gets the received bytes and the charset from Content-Type. It neither resolves nor
     # sanitises: a relative GUID must stay as written to remain a stable identity, and nh3 is the

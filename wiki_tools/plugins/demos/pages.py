@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "render_notebook",
     "render_status",
     "rewrite_links",
+    "search_view",
     "split_markdown_cells",
 ]
 
@@ -56,6 +58,8 @@ _STYLE_BLOCK = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
 # Mermaid from a CDN as an ES module. KaTeX typesets the math here, and the demos draw no Mermaid diagrams.
 _MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 _MODULE_SCRIPT = re.compile(r"<script type=\"module\">.*?</script>", re.DOTALL)
+# Span tags, nearly all of them one per highlighted code token in nbconvert's output.
+_SPAN_TAG = re.compile(r"</?span\b[^>]*>")
 # A relative link to a page source: no scheme, not absolute, not only a fragment.
 _SOURCE_LINK = re.compile(r'(<a\s[^>]*?href=)"(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]*?\.(?:md|py|ipynb)(?:#[^"]*)?)"')
 
@@ -207,6 +211,17 @@ def rewrite_links(content: str, resolve: Callable[[str], str | None]) -> tuple[s
     return _SOURCE_LINK.sub(replace, content), missing
 
 
+def search_view(content: str) -> str:
+    """Return a demo page's HTML without its `<span>` tags, for the search index only.
+
+    Material's search plugin parses each page's HTML with Python's `html.parser` and keeps no `<span>`
+    in its index. The Pygments highlighting of the code cells puts a `<span>` around every token, so the
+    spans make up most of a demo page's tags and most of the time the search plugin spends on it.
+    Without them the index gets the same text, apart from a few spaces where tags separated words.
+    """
+    return _SPAN_TAG.sub("", content)
+
+
 def insert_after_title(content: str, block: str) -> str:
     """Insert `block` after the page's first `<h1>`, or at the top when the page has none."""
     end = content.find("</h1>")
@@ -254,9 +269,18 @@ def _toc_tokens(notebook: dict[str, Any]) -> tuple[list[dict[str, Any]], str | N
 
 
 def _render_key(notebook: dict[str, Any]) -> str:
-    versions = {name: version(name) for name in ("mkdocs-jupyter", "nbconvert")}
-    data = json.dumps({"notebook": notebook, "versions": versions, "render": _RENDER_VERSION}, sort_keys=True)
+    data = json.dumps(
+        {"notebook": notebook, "versions": _converter_versions(), "render": _RENDER_VERSION}, sort_keys=True
+    )
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+@cache
+def _converter_versions() -> dict[str, str]:
+    # Each metadata lookup scans the installed distributions, 2 ms or more, and `mkdocs serve` renders
+    # every demo page on every rebuild, so the versions are read once per process.
+    # NOTE: a converter upgraded while `mkdocs serve` runs is noticed only when the server restarts.
+    return {name: version(name) for name in ("mkdocs-jupyter", "nbconvert")}
 
 
 def _cell_text(cell: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
@@ -33,13 +33,16 @@ from .pages import (
     render_notebook,
     render_status,
     rewrite_links,
+    search_view,
     split_markdown_cells,
 )
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
+    from mkdocs.structure.nav import Navigation
     from mkdocs.structure.pages import Page
+    from mkdocs.utils.templates import TemplateContext
 
 log = get_plugin_logger("wiki/demos")
 
@@ -59,6 +62,8 @@ class DemoPage:
     outcome: RefreshOutcome
     notebook: dict[str, Any]
     rendered: bool = False
+    full_content: str | None = None
+    """The page's HTML while the search plugin indexes the lighter `search_view` of it."""
 
 
 class DemosPlugin(BasePlugin[DemosConfig]):
@@ -130,6 +135,32 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         if demo is not None:
             page.render = types.MethodType(_make_render(self, demo), page)
         return page
+
+    @event_priority(1)
+    def _offer_search_view(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        # Priority 1 runs just before Material's search plugin, which indexes `page.content` at priority 0.
+        demo = self._demo_for(page)
+        if demo is not None and page.content is not None and "material/search" in config.plugins:
+            demo.full_content = page.content
+            page.content = search_view(page.content)
+        return context
+
+    @event_priority(-1)
+    def _restore_content(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        # NOTE: a change that another plugin makes to `page.content` in `on_page_context` at priority 0
+        # is lost on a demo page here. None of the plugins of this wiki does that.
+        demo = self._demo_for(page)
+        if demo is not None and demo.full_content is not None:
+            page.content = demo.full_content
+            demo.full_content = None
+        return context
+
+    on_page_context = CombinedEvent(_offer_search_view, _restore_content)
+    """Let the search plugin index a demo page without the highlighting spans, then restore the page."""
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write the style sheet that every demo page links, and delete cache files of old versions of the demos."""
