@@ -5,6 +5,8 @@ from __future__ import annotations
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 
+from ..options import SiteFolder, WholeNumber
+
 
 class BibliographyConfig(Config):
     """Settings read from the `wiki/bibliography` entry under `plugins` in `mkdocs.yml`."""
@@ -23,9 +25,9 @@ class BibliographyConfig(Config):
     """Topic heading for entries without a `keywords` field."""
 
     # Settings for paper pages
-    papers_dir = c.Type(str, default="papers")
+    papers_dir = SiteFolder(default="papers")
     """Folder of the site that holds one page per entry, `papers/<key>/`. Notes go in `docs/<papers_dir>/<key>.md`."""
-    related_max = c.Type(int, default=8)
+    related_max = WholeNumber(default=8)
     """How many entries sharing a keyword a paper page lists under "Related"."""
 
     # Settings for citations

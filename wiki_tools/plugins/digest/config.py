@@ -10,6 +10,7 @@ from ...digest.fetch import DEFAULT_USER_AGENT, FetchSettings
 from ...digest.mentions import DEFAULT_TOPICS, Topic
 from ...digest.sanitize import DEFAULT_SUMMARY_CHARS
 from ...digest.update import FeedSource
+from ..options import SiteFolder
 
 # The guide's two newsletters first, then well-known AI newsletters and research blogs with public feeds.
 # NOTE: these addresses are the publishers' public RSS/Atom URLs as known when this list was written.
@@ -98,7 +99,7 @@ class DigestConfig(Config):
     """Failed runs in a row after which the fetch report lists a feed as failing repeatedly."""
 
     # Settings for the generated pages
-    digest_dir = c.Type(str, default="digest")
+    digest_dir = SiteFolder(default="digest")
     """Folder of the generated pages in the site: `index.md`, one page per ISO week, `candidates.md`."""
     nav_section = c.Type(str, default="Newsletters")
     """Title of a navigation section that the digest index is added to, when `nav` does not list it."""
