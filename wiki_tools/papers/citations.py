@@ -1,8 +1,9 @@
 """Find Pandoc-style citations such as `[@key]`, `[@a; @b]` and `[@a, p. 5]` in Markdown.
 
-Citations inside fenced code blocks and inline code spans are left alone, and so is an escaped
-`\\[@x]`. An e-mail address is never a citation, because a cited key must follow `@` at the start
-of a citation part or after white space.
+Citations inside fenced code blocks, inline code spans and HTML comments are left alone, and so is
+an escaped `\\[@x]`. An e-mail address is never a citation, because a cited key must follow `@` at
+the start of a citation part or after white space. Bracketed text that opens with `@` but does not
+parse, such as `[@]`, is returned as a malformed group so that callers can report it.
 """
 
 from __future__ import annotations
