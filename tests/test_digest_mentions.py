@@ -95,6 +95,21 @@ def test_paper_mentions_match_arxiv_and_doi(bibliography) -> None:
     assert mentions["bender2021parrots"][0].date.day == 2
 
 
+def test_paper_mentions_list_a_story_once(bibliography) -> None:
+    shared = "https://story.example/lora-explained"
+    items = [
+        make_item(1, day=1, link=shared, arxiv=("2106.09685",), feed="First"),
+        make_item(2, day=2, link=shared + "?utm_source=feed", arxiv=("2106.09685",), feed="Second"),
+        make_item(3, day=3, arxiv=("2106.09685",), feed="Third"),
+    ]
+
+    mentions = paper_mentions(items, bibliography)["hu2021lora"]
+
+    assert len(mentions) == 2
+    assert mentions[0].feed == "Third"
+    assert mentions[1].feed == "First, Second"
+
+
 def test_candidates_need_repeated_mentions(bibliography) -> None:
     items = [
         make_item(1, arxiv=("2005.11401",)),
