@@ -269,7 +269,8 @@ def test_check_command_reports_errors(tmp_path: Path) -> None:
     assert "duplicate key 'smith2019other'" in output
     assert "entry 'broken': invalid BibTeX" in output
     assert "docs/papers/ghost.md: notes file has no entry 'ghost'" in output
-    assert "info: papers.bib:" in output and "entry 'lone2018paper' is not cited on any page" in output
+    assert "info: papers.bib:" in output
+    assert "entry 'lone2018paper' is not cited on any page" in output
 
 
 def test_check_command_passes_clean_wiki(tmp_path: Path) -> None:
@@ -434,3 +435,13 @@ def test_notes_file_for_key_with_colon(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(cli, ["-f", str(config), "check", "--quiet"])
     assert result.exit_code == 0, result.output
+
+
+def test_related_lists_newest_first(tmp_path: Path) -> None:
+    bib = BIB + "\n@misc{newer2024paper,\n  title = {Newer Paper},\n  author = {N, O},\n  year = {2024},\n  keywords = {transformers},\n}\n"
+    config = write_site(tmp_path, PAGES, bib=bib)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    page = soup_of(tmp_path / "site", "papers/smith2019other/index.html")
+    related = [link.get_text() for link in page.find("h2", id="related").find_next("ul").find_all("a")]
+    assert related == ["Newer Paper", "A Study of BERT – and More"]

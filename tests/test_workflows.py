@@ -79,8 +79,11 @@ def test_digest_workflow_schedule_and_deploy() -> None:
     assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
     [schedule] = workflow["on"]["schedule"]
     minute, hour, day, month, weekday = schedule["cron"].split()
-    assert minute.isdigit() and 0 <= int(minute) < 60 and int(minute) % 2 == 1, "run at an odd minute"
-    assert hour.isdigit() and 0 <= int(hour) < 24
+    assert minute.isdigit(), f"minute {minute!r} is not a number"
+    assert 0 <= int(minute) < 60
+    assert int(minute) % 2 == 1, "run at an odd minute"
+    assert hour.isdigit(), f"hour {hour!r} is not a number"
+    assert 0 <= int(hour) < 24
     assert (day, month, weekday) == ("*", "*", "*"), "run daily"
 
     assert workflow["concurrency"] == site["concurrency"]

@@ -7,9 +7,8 @@ loud to be. The MkDocs plugin turns problems into warnings, which fail `mkdocs b
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -62,8 +61,6 @@ class Paper:
     """Line of the `@type{key,` header in the source file."""
     source: str
     """The entry's BibTeX record exactly as written in the file."""
-    digest: str = field(default="", compare=False)
-    """Content hash of `source`, used to key cached renderings of this entry."""
 
     def field(self, name: str) -> str:
         """Return a field converted to Unicode text, or an empty string when the entry lacks it."""
@@ -275,7 +272,6 @@ class _BibParser(Parser):
             people={role: tuple(persons) for role, persons in entry.persons.items()},
             line=line,
             source=source,
-            digest=hashlib.sha256(source.encode("utf-8")).hexdigest()[:16],
         )
 
 

@@ -18,7 +18,7 @@ class BibliographyConfig(Config):
 
     # Settings for the hit-list page
     hit_list_uri = c.Type(str, default="papers/index.md")
-    """Where the generated hit list appears in the site. A Markdown file at this path in `docs/` becomes its introduction."""
+    """Source path of the generated hit list in the site. A Markdown file at this path in `docs/` becomes its introduction."""
     hit_list_title = c.Type(str, default="Paper hit list")
     """Title of the hit list when `docs/` has no introduction file for it."""
     untagged_topic = c.Type(str, default="Other")
@@ -26,7 +26,7 @@ class BibliographyConfig(Config):
 
     # Settings for paper pages
     papers_dir = SiteFolder(default="papers")
-    """Folder of the site that holds one page per entry, `papers/<key>/`. Notes go in `docs/<papers_dir>/<key>.md`."""
+    """Folder of the site that contains one page per entry, `papers/<key>/`. Notes go in `docs/<papers_dir>/<key>.md`."""
     related_max = WholeNumber(default=8)
     """How many entries sharing a keyword a paper page lists under "Related"."""
 

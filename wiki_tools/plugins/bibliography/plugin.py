@@ -431,11 +431,12 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         entry = self.catalog.entries[key]
         scores: dict[str, int] = {}
         for keyword in entry.keywords:
-            # The lists are sorted newest first, so the first few of each hold the best candidates.
+            # The lists are sorted newest first, so the first few of each contain the best candidates.
             for other in index.get(keyword, [])[: self.config.related_max + 1]:
                 if other.key != key:
                     scores[other.key] = scores.get(other.key, 0) + 1
-        ranked = sorted(scores, key=lambda other: (-scores[other], self.catalog.entries[other].year), reverse=False)
+        # Most shared keywords first, and newest first among equals.
+        ranked = sorted(scores, key=lambda other: (scores[other], self.catalog.entries[other].year), reverse=True)
         return [self.catalog.entries[other] for other in ranked[: self.config.related_max]]
 
     def _keyword_index(self) -> dict[str, list]:
