@@ -1,9 +1,9 @@
 """The `wiki/bibliography` plugin: citations, the hit list and a page for every paper.
 
-Paper pages are not ordinary MkDocs pages. A wiki with thousands of entries would spend most of its
-build rendering the theme for each of them, so the plugin renders one hidden template page through
-the theme, keeps its HTML as a shell, and writes every paper page from that shell in
-`on_post_build`. All paper pages sit at the same depth, so the shell's relative links stay valid.
+Paper pages are not ordinary MkDocs pages, because a wiki with thousands of entries would spend most
+of its build rendering the theme for each of them. Instead the plugin renders one hidden template page
+through the theme and keeps its HTML as a shell. In `on_post_build` it writes every paper page from
+that shell. All paper pages sit at the same depth, so the shell's relative links stay valid.
 An entry with a notes file in `docs/papers/<key>.md` is the exception: that file is a real page,
 and the generated parts are merged around the notes.
 """
