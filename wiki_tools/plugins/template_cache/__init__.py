@@ -1,0 +1,1 @@
+"""The `wiki/template-cache` plugin."""

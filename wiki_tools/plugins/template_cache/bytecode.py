@@ -1,0 +1,99 @@
+"""A Jinja bytecode cache kept in memory and in a folder, keyed by the environment that compiles.
+
+Jinja checks each stored template against a checksum of its source and against the Python and Jinja
+versions, and compiles it again when any of them differs. The key adds what else changes the compiled
+code: the template's file, the environment's syntax options and its extensions. A stored template
+therefore never runs in an environment that would have compiled it differently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from jinja2 import Environment
+from jinja2.bccache import Bucket, BytecodeCache
+
+from ...storage import atomic_write_bytes
+
+__all__ = ["CompiledTemplateCache", "environment_key"]
+
+log = logging.getLogger("mkdocs.plugins.wiki.template-cache")
+
+_SYNTAX_OPTIONS = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "optimized",
+)
+
+
+def environment_key(environment: Environment) -> str:
+    """Return a digest of the environment settings that the compiled code of a template depends on."""
+    parts = [f"{option}={getattr(environment, option)!r}" for option in _SYNTAX_OPTIONS]
+    parts.append(f"autoescape={_describe(environment.autoescape)}")
+    parts.append("extensions=" + ",".join(sorted(environment.extensions)))
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+class CompiledTemplateCache(BytecodeCache):
+    """Store compiled templates in `memory`, and in `folder` unless it is None.
+
+    `memory` outlives one build when its owner does, so that `mkdocs serve` compiles the theme once
+    instead of on every rebuild. The folder does the same for consecutive `mkdocs build` runs.
+    """
+
+    def __init__(self, environment: Environment, memory: dict[str, bytes], folder: Path | None) -> None:
+        self.environment_key = environment_key(environment)
+        self.memory = memory
+        self.folder = folder
+        self._write_failed = False
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        text = f"{self.environment_key}\0{name}\0{filename or ''}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        data = self.memory.get(bucket.key)
+        if data is None and self.folder is not None:
+            try:
+                data = (self.folder / f"{bucket.key}.jinja").read_bytes()
+            except OSError:
+                return
+        if data is None:
+            return
+        try:
+            # An outdated file fails Jinja's own checks and leaves the bucket empty.
+            bucket.bytecode_from_string(data)
+        except Exception:  # noqa: BLE001 (unpickling damaged bytes raises many types)
+            # A damaged file can fail while it is read. Either way the template is compiled again.
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        data = bucket.bytecode_to_string()
+        self.memory[bucket.key] = data
+        if self.folder is None or self._write_failed:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(self.folder / f"{bucket.key}.jinja", data)
+        except OSError as error:
+            # The cache only saves time, so a folder that cannot be written costs speed and nothing else.
+            self._write_failed = True
+            log.info("Compiled templates are not stored in %s (%s). Builds compile them again.", self.folder, error)
+
+
+def _describe(autoescape: object) -> str:
+    if callable(autoescape):
+        return f"{getattr(autoescape, '__module__', '')}.{getattr(autoescape, '__qualname__', repr(autoescape))}"
+    return repr(autoescape)
