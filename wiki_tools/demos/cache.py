@@ -44,6 +44,10 @@ METADATA_KEY = "wiki_demos"
 
 _NATIVE_KERNELS = {"python3", "python"}
 
+# SHA-256 digests of notebook files that passed validation in this process. A few dozen bytes each,
+# and a new one only when a notebook is executed again.
+_VALID_NOTEBOOKS: set[bytes] = set()
+
 
 @dataclass
 class ExecutionRecord:
@@ -171,9 +175,15 @@ class DemoCache:
             data = json.loads(text)
         except ValueError as error:
             raise CorruptNotebookError(name, self.shown_path(path), f"invalid JSON: {error}") from None
+
+        # Validation takes longer than parsing, and `mkdocs serve` loads every notebook on each rebuild.
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        if digest in _VALID_NOTEBOOKS:
+            return data
         reason = _notebook_problem(data)
         if reason is not None:
             raise CorruptNotebookError(name, self.shown_path(path), reason)
+        _VALID_NOTEBOOKS.add(digest)
         return data
 
     def load_failure(self, name: str) -> FailureRecord | None:
