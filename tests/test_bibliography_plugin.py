@@ -445,3 +445,38 @@ def test_related_lists_newest_first(tmp_path: Path) -> None:
     page = soup_of(tmp_path / "site", "papers/smith2019other/index.html")
     related = [link.get_text() for link in page.find("h2", id="related").find_next("ul").find_all("a")]
     assert related == ["Newer Paper", "A Study of BERT – and More"]
+
+
+def test_citation_in_alt_text_is_plain(tmp_path: Path) -> None:
+    pages = {**PAGES, "three.md": "# Three\n\n![Chart from [@smith2019other]](chart.png)\n\n*In emphasis [@lone2018paper]*\n"}
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    config = write_site(tmp_path, pages)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    page = soup_of(tmp_path / "site", "three/index.html")
+    assert page.select_one("article img")["alt"] == "Chart from (Smith, 2019)"
+    emphasis = page.select_one("article em")
+    assert emphasis.select_one("a.wiki-cite__link")["href"] == "../papers/lone2018paper/"
+    assert "WikiCite" not in page.get_text()
+
+
+def test_citation_in_admonition_title_has_card(tmp_path: Path) -> None:
+    pages = {**PAGES, "three.md": '# Three\n\n!!! note "Read [@smith2019other] first"\n    Text.\n'}
+    config = write_site(tmp_path, pages).parent / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "markdown_extensions:\n  - admonition\n", encoding="utf-8")
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    title = soup_of(tmp_path / "site", "three/index.html").select_one(".admonition-title")
+    assert title.select_one(".wiki-cite__card") is not None
+    assert title.get_text().startswith("Read (Smith, 2019")
+
+
+def test_token_lookalike_text_stays(tmp_path: Path) -> None:
+    pages = {**PAGES, "three.md": "# Three\n\nWikiCite1Token and WikiCite9Token, then [@smith2019other].\n"}
+    config = write_site(tmp_path, pages)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    article = soup_of(tmp_path / "site", "three/index.html").select_one("article")
+    assert "WikiCite1Token and WikiCite9Token" in article.get_text()
+    assert [link.get_text() for link in article.select("a.wiki-cite__link")] == ["Smith, 2019"]

@@ -2,15 +2,69 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from html import escape
 
 from ...papers.catalog import CatalogEntry
-from ...papers.citations import CitationGroup
+from ...papers.citations import Citation, CitationGroup
 
-__all__ = ["CARD_ABSTRACT_CHARS", "render_citation_group", "render_references", "shorten"]
+__all__ = [
+    "CARD_ABSTRACT_CHARS",
+    "PlacedCitations",
+    "citation_text",
+    "render_citation_group",
+    "render_references",
+    "shorten",
+]
 
 CARD_ABSTRACT_CHARS = 280
+
+
+class PlacedCitations:
+    """The citations of one page, held back from Markdown and put into its HTML afterwards.
+
+    A citation's HTML, with its hover card, is a few hundred characters of nested tags. Handed to
+    Python-Markdown inside the page's text, it made the conversion of a page with citations up to twice
+    as slow. The Markdown gets a short token instead, and `insert` replaces the tokens in the HTML.
+    """
+
+    def __init__(self, markdown: str) -> None:
+        # Letters and digits only, so that Markdown passes a token through as plain text wherever it
+        # appears. The prefix grows until the page's own text does not contain it.
+        prefix = "WikiCite"
+        while prefix in markdown:
+            prefix += "Q"
+        self._prefix = prefix
+        self._pattern = re.compile(re.escape(prefix) + r"(\d+)Token")
+        self._html: list[str] = []
+        self._text: list[str] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._html)
+
+    def hold(self, html: str, text: str) -> str:
+        """Keep a citation's `html`, and its plain `text` for places where tags cannot go; return its token."""
+        self._html.append(html)
+        self._text.append(text)
+        return f"{self._prefix}{len(self._html)}Token"
+
+    def insert(self, html: str) -> str:
+        """Replace each token in the page's `html` with its citation.
+
+        A token inside a tag, such as image alt text that cites a paper, becomes the citation's plain
+        text, because markup cannot stand in an attribute.
+        """
+
+        def replace(match: re.Match[str]) -> str:
+            index = int(match.group(1)) - 1
+            if not 0 <= index < len(self._html):
+                return match.group(0)
+            inside_tag = html.rfind("<", 0, match.start()) > html.rfind(">", 0, match.start())
+            return escape(self._text[index]) if inside_tag else self._html[index]
+
+        return self._pattern.sub(replace, html)
+
 
 def shorten(text: str, limit: int) -> str:
     """Cut `text` at a word boundary before `limit` characters and mark the cut with an ellipsis."""
@@ -39,18 +93,27 @@ def render_citation_group(
     parts = []
     for citation in group.citations:
         entry = entries[citation.key]
-        label = entry.year_label if citation.suppress_author else entry.label
-        text = escape(label)
-        if citation.prefix:
-            text = f"{escape(citation.prefix)} {text}"
-        if citation.locator:
-            text = f"{text}, {escape(citation.locator)}"
+        text = escape(_label(citation, entry))
         if not card:
             parts.append(f'<a class="wiki-cite__link" href="{escape(hrefs[citation.key])}">{text}</a>')
             continue
         card_id = f"wiki-cite-card-{next(card_numbers)}"
         parts.append(_render_one(entry, text, hrefs[citation.key], abstracts.get(citation.key, ""), card_id))
     return f'<span class="wiki-cite-group">({"; ".join(parts)})</span>'
+
+
+def citation_text(group: CitationGroup, entries: dict[str, CatalogEntry]) -> str:
+    """Return the group's labels as plain text, such as `(A et al., 2017; B, 2019, p. 5)`."""
+    return "(" + "; ".join(_label(citation, entries[citation.key]) for citation in group.citations) + ")"
+
+
+def _label(citation: Citation, entry: CatalogEntry) -> str:
+    text = entry.year_label if citation.suppress_author else entry.label
+    if citation.prefix:
+        text = f"{citation.prefix} {text}"
+    if citation.locator:
+        text = f"{text}, {citation.locator}"
+    return text
 
 
 def _render_one(entry: CatalogEntry, text: str, href: str, abstract: str, card_id: str) -> str:

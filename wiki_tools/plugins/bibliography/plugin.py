@@ -31,7 +31,7 @@ from ...papers.catalog import TEMPLATE_SLUG, Catalog, assign_slugs, load_catalog
 from ...papers.citations import CitationGroup, replace_citations
 from ...papers.metadata import ArxivRecord, MetadataCacheError, load_metadata, lookup_record, titles_differ
 from ...storage import atomic_write_text
-from .citing import render_citation_group, render_references
+from .citing import PlacedCitations, citation_text, render_citation_group, render_references
 from .config import BibliographyConfig
 from .pages import (
     PAPER_SECTIONS,
@@ -113,6 +113,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         # Key -> {page src_uri: (page, number of citations)}, filled while pages are read.
         self.cited_on: dict[str, dict[str, list]] = defaultdict(dict)
         self.page_references: dict[str, list[str]] = {}
+        # Page src_uri -> the citations replaced by tokens in its Markdown until `on_page_content`.
+        self.placed: dict[str, PlacedCitations] = {}
 
         config.extra_css.append(f"{ASSET_SITE_DIR}/bibliography.css")
         config.extra_javascript.append(f"{ASSET_SITE_DIR}/hit-list.js")
@@ -160,7 +162,11 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         return f"# {_escape_markdown(entry.title)}\n\n{HEAD_TOKEN}\n\n## Notes\n\n{notes}\n\n{TAIL_TOKEN}\n"
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-        """Add the hit list to its page, and the References section to each page that cites entries."""
+        """Put the citations into the page, and add the hit list and each citing page's References section."""
+        placed = self.placed.pop(page.file.src_uri, None)
+        if placed:
+            html = placed.insert(html)
+
         if page.file is self.template_file or self._notes_key(page) is not None:
             self._attach_toc(page, [AnchorLink(title, anchor, 2) for anchor, title in PAPER_SECTIONS])
 
@@ -346,6 +352,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         entries = self.catalog.entries
         cited_keys: list[str] = []
         card_numbers = count(1)
+        placed = PlacedCitations(markdown)
 
         lines = markdown.splitlines()
 
@@ -372,15 +379,20 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             hrefs = {key: self._paper_href(key, page.url) for key in group.keys}
             abstracts = {key: self._abstract(key) for key in group.keys}
 
-            # A heading's text becomes the table of contents and the page title, which must not carry a card.
-            in_heading = group.line <= len(lines) and lines[group.line - 1].lstrip().startswith("#")
-            return render_citation_group(group, entries, hrefs, abstracts, card_numbers, card=not in_heading)
+            # A heading's text becomes the table of contents and the page title, which must not carry a card
+            # or a token, so a heading gets plain links right away.
+            if group.line <= len(lines) and lines[group.line - 1].lstrip().startswith("#"):
+                return render_citation_group(group, entries, hrefs, abstracts, card_numbers, card=False)
+            html = render_citation_group(group, entries, hrefs, abstracts, card_numbers)
+            return placed.hold(html, citation_text(group, entries))
 
         if "[" not in markdown or "@" not in markdown:
             return markdown
         markdown = replace_citations(markdown, render)
         if cited_keys:
             self.page_references[page.file.src_uri] = cited_keys
+        if placed:
+            self.placed[page.file.src_uri] = placed
         return markdown
 
     def _report_unknown_key(self, page: Page, line: int, key: str) -> None:
