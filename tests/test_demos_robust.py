@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -9,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from wiki_tools.cli import cli
-from wiki_tools.demos.cache import DemoCache, check_demo
+from wiki_tools.demos.cache import CorruptNotebookError, DemoCache, check_demo
 from wiki_tools.demos.source import DemoSource
 
 from .test_demos_cache import FAILING_DEMO, GOOD_DEMO, build, make_site, read_page
@@ -141,3 +145,51 @@ def test_corrupt_notebook_replaced_by_build(tmp_path: Path) -> None:
     assert code == 0, log
     assert "Replaced the corrupt cached notebook data/demos/tiny.ipynb (" in log
     assert "squares [0, 1, 4, 9]" in stored.read_text(encoding="utf-8")
+
+
+VALID_NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
+
+
+def test_validated_list_names_checked_notebook(tmp_path: Path) -> None:
+    validated = tmp_path / "work" / "validated.json"
+    validated.parent.mkdir()
+    cache = DemoCache(tmp_path / "data" / "demos", tmp_path, validated)
+    cache.folder.mkdir(parents=True)
+    cache.executed_path("tiny").write_text(VALID_NOTEBOOK, encoding="utf-8")
+
+    assert cache.load_executed("tiny") == json.loads(VALID_NOTEBOOK)
+    assert json.loads(validated.read_text(encoding="utf-8")) == {
+        "tiny": hashlib.sha256(VALID_NOTEBOOK.encode()).hexdigest()
+    }
+
+
+def test_validated_list_skips_nbformat_later(tmp_path: Path) -> None:
+    validated = tmp_path / "validated.json"
+    cache = DemoCache(tmp_path / "demos", tmp_path, validated)
+    cache.folder.mkdir()
+    cache.executed_path("tiny").write_text(VALID_NOTEBOOK, encoding="utf-8")
+    cache.load_executed("tiny")
+
+    # A new process stands for the next build: nbformat takes about 60 ms to import, and is not needed.
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom wiki_tools.demos.cache import DemoCache\n"
+        f"cache = DemoCache(Path({str(cache.folder)!r}), None, Path({str(validated)!r}))\n"
+        "assert cache.load_executed('tiny') is not None\nprint('nbformat' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("listed", ["digest of another file", "damaged"])
+def test_changed_notebook_validated_again(tmp_path: Path, listed: str) -> None:
+    validated = tmp_path / "validated.json"
+    validated.write_text('{"tiny": "0000"}' if listed == "digest of another file" else "{not json", encoding="utf-8")
+    cache = DemoCache(tmp_path / "demos", tmp_path, validated)
+    cache.folder.mkdir()
+    cache.executed_path("tiny").write_text(
+        '{"cells": "nope", "metadata": {}, "nbformat": 4, "nbformat_minor": 4}', encoding="utf-8"
+    )
+
+    with pytest.raises(CorruptNotebookError, match="at cells"):
+        cache.load_executed("tiny")

@@ -44,10 +44,6 @@ METADATA_KEY = "wiki_demos"
 
 _NATIVE_KERNELS = {"python3", "python"}
 
-# SHA-256 digests of notebook files that passed validation in this process. A few dozen bytes each,
-# and a new one only when a notebook is executed again.
-_VALID_NOTEBOOKS: set[bytes] = set()
-
 
 @dataclass
 class ExecutionRecord:
@@ -137,10 +133,13 @@ class CorruptNotebookError(ValueError):
 class DemoCache:
     """The committed folder of executed notebooks and failure records."""
 
-    def __init__(self, folder: Path, root: Path | None = None) -> None:
+    def __init__(self, folder: Path, root: Path | None = None, validated_file: Path | None = None) -> None:
         self.folder = folder
         self.root = root
         """Folder that messages show cache paths relative to, such as the folder of `mkdocs.yml`."""
+        self.validated_file = validated_file
+        """A scratch file that names, for each demo, the digest of its last notebook that passed validation."""
+        self._validated: dict[str, str] | None = None
 
     def shown_path(self, path: Path) -> str:
         """Return `path` as messages show it: relative to `root` when it lies inside."""
@@ -176,15 +175,40 @@ class DemoCache:
         except ValueError as error:
             raise CorruptNotebookError(name, self.shown_path(path), f"invalid JSON: {error}") from None
 
-        # Validation takes longer than parsing, and `mkdocs serve` loads every notebook on each rebuild.
-        digest = hashlib.sha256(text.encode("utf-8")).digest()
-        if digest in _VALID_NOTEBOOKS:
+        # Validation imports nbformat and jsonschema (about 60 ms) and takes longer than parsing, so a
+        # notebook file that passed it once is recognised by its digest and not validated again.
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if self._validated_digests().get(name) == digest:
             return data
         reason = _notebook_problem(data)
         if reason is not None:
             raise CorruptNotebookError(name, self.shown_path(path), reason)
-        _VALID_NOTEBOOKS.add(digest)
+        self._remember_valid(name, digest)
         return data
+
+    def _validated_digests(self) -> dict[str, str]:
+        if self._validated is None:
+            self._validated = {}
+            if self.validated_file is not None:
+                try:
+                    stored = json.loads(self.validated_file.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    # A missing or damaged list only costs one validation of each notebook.
+                    stored = {}
+                if isinstance(stored, dict):
+                    self._validated = {key: value for key, value in stored.items() if isinstance(value, str)}
+        return self._validated
+
+    def _remember_valid(self, name: str, digest: str) -> None:
+        validated = self._validated_digests()
+        validated[name] = digest
+        if self.validated_file is None:
+            return
+        try:
+            atomic_write_text(self.validated_file, json.dumps(validated, indent=2, sort_keys=True) + "\n")
+        except OSError:
+            # The list only saves time. The in-memory copy still serves this process.
+            pass
 
     def load_failure(self, name: str) -> FailureRecord | None:
         try:

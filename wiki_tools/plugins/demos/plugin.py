@@ -79,8 +79,8 @@ class DemosPlugin(BasePlugin[DemosConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Resolve the plugin's folders against the folder of `mkdocs.yml`."""
         self.root = Path(config.config_file_path).parent.resolve()
-        self.cache = DemoCache(self.root / self.config.cache_dir, self.root)
         self.work_dir = self.root / self.config.work_dir
+        self.cache = DemoCache(self.root / self.config.cache_dir, self.root, self.work_dir / "validated.json")
         self.demos_folder = Path(config.docs_dir) / self.config.demos_dir
         self._check_folders()
         return config
