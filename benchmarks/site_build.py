@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import socket
@@ -46,6 +47,9 @@ DEFAULT_REPEAT = 5
 BUILD_TIMEOUT_SECONDS = 300
 SERVE_TIMEOUT_SECONDS = 120
 POLL_INTERVAL_SECONDS = 0.02
+# MkDocs looks for changed files every 0.5 s. A random pause before each edit spreads the edits over
+# that cycle, so that a steady rhythm of edits cannot favour one of the two servers.
+SERVE_POLLING_SECONDS = 0.5
 
 _BUILD_STARTED = "Building documentation..."
 _BUILD_SERVED = "Reloading browsers"
@@ -157,6 +161,7 @@ class ServeSession:
         log_start = len(self.log)
         page = self.root / relative_page
         text = page.read_text(encoding="utf-8")
+        time.sleep(random.uniform(0, SERVE_POLLING_SECONDS))
 
         start = time.perf_counter()
         page.write_text(f"{text}\n{marker}\n", encoding="utf-8")
