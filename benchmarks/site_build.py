@@ -1,6 +1,6 @@
 """Build times of the real wiki against plain MkDocs with Material building the same Markdown.
 
-Cases, each measured for both configurations in one run, alternating between them:
+Cases, each measured for every configuration in one run, taking turns:
 
 - cold build: `mkdocs build` in a fresh copy of the repository, so no cache and no `site/` exist yet;
 - warm build: `mkdocs build` again in the same copy;
@@ -9,8 +9,9 @@ Cases, each measured for both configurations in one run, alternating between the
 
 The plain configuration is the repository's `mkdocs.yml` with every `wiki/...` plugin removed, so it
 builds the same pages with the same theme and Markdown extensions but no citations, paper pages,
-KaTeX, digests or demos. Run it with `python benchmarks/site_build.py [--repeat N]`.
-"""
+KaTeX, digests or demos. A third configuration drops only `wiki/template-cache`, which speeds up
+Material's own template work rather than the wiki's, so that its share of the result is visible.
+Run it with `python benchmarks/site_build.py [--repeat N]`."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -48,7 +49,7 @@ BUILD_TIMEOUT_SECONDS = 300
 SERVE_TIMEOUT_SECONDS = 120
 POLL_INTERVAL_SECONDS = 0.02
 # MkDocs looks for changed files every 0.5 s. A random pause before each edit spreads the edits over
-# that cycle, so that a steady rhythm of edits cannot favour one of the two servers.
+# that cycle, so that a steady rhythm of edits cannot favour one of the servers.
 SERVE_POLLING_SECONDS = 0.5
 
 _BUILD_STARTED = "Building documentation..."
@@ -78,7 +79,17 @@ def copy_repository(destination: Path) -> Path:
 
 
 def write_plain_config(root: Path) -> Path:
-    """Write `mkdocs-plain.yml` next to `mkdocs.yml`: the same file without the `wiki/...` plugins.
+    """Write `mkdocs-plain.yml` next to `mkdocs.yml`: the same file without the `wiki/...` plugins."""
+    return write_config_without(root, "mkdocs-plain.yml", "wiki/")
+
+
+def write_uncached_config(root: Path) -> Path:
+    """Write `mkdocs-uncached.yml` next to `mkdocs.yml`: the same file without `wiki/template-cache`."""
+    return write_config_without(root, "mkdocs-uncached.yml", "wiki/template-cache")
+
+
+def write_config_without(root: Path, name: str, plugin_prefix: str) -> Path:
+    """Write `name` next to `mkdocs.yml`: the same file without the plugins whose names start with `plugin_prefix`.
 
     The file is filtered line by line rather than through a YAML parser, so custom tags such as
     `!!python/name:` and `!ENV` reach MkDocs unchanged.
@@ -98,14 +109,14 @@ def write_plain_config(root: Path) -> Path:
                 skip_indent = None
             else:
                 continue
-        if in_plugins and stripped.startswith("- wiki/"):
+        if in_plugins and stripped.startswith(f"- {plugin_prefix}"):
             skip_indent = indent
             continue
         kept.append(line)
 
-    plain = root / "mkdocs-plain.yml"
-    plain.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    return plain
+    config = root / name
+    config.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return config
 
 
 def mkdocs_command(root: Path, *arguments: str) -> tuple[list[str], dict[str, str]]:
@@ -225,26 +236,35 @@ def serve(root: Path, config: Path) -> Iterator[ServeSession]:
         session.close()
 
 
+# Configuration name -> the function that writes its file in a copy of the repository.
+CONFIGS = {
+    "wiki": lambda root: root / "mkdocs.yml",
+    "plain": write_plain_config,
+    "uncached": write_uncached_config,
+}
+
+
 def run(repeat: int = DEFAULT_REPEAT) -> list[Measurement]:
-    """Measure every case for the wiki and for plain Material, `repeat` times each."""
+    """Measure every case for the wiki, for plain Material and for the wiki without its template cache."""
     samples: dict[str, dict[str, list[float]]] = {
-        case: {"wiki": [], "plain": []} for case in ("cold", "warm", "rebuild", "edit")
+        case: {variant: [] for variant in CONFIGS} for case in ("cold", "warm", "rebuild", "edit")
     }
     with tempfile.TemporaryDirectory(prefix="bench-site-") as scratch:
         scratch_dir = Path(scratch)
 
         for index in range(repeat):
-            for variant in ("wiki", "plain"):
+            for variant, write_config in CONFIGS.items():
                 root = copy_repository(scratch_dir / f"{variant}-{index}")
-                config = root / "mkdocs.yml" if variant == "wiki" else write_plain_config(root)
-                samples["cold"][variant].append(time_call(lambda: build(root, config)))
-                samples["warm"][variant].append(time_call(lambda: build(root, config)))
+                config = write_config(root)
+                samples["cold"][variant].append(time_call(lambda root=root, config=config: build(root, config)))
+                samples["warm"][variant].append(time_call(lambda root=root, config=config: build(root, config)))
                 shutil.rmtree(root)
 
-        roots = {variant: copy_repository(scratch_dir / f"serve-{variant}") for variant in ("wiki", "plain")}
-        configs = {"wiki": roots["wiki"] / "mkdocs.yml", "plain": write_plain_config(roots["plain"])}
-        with serve(roots["wiki"], configs["wiki"]) as wiki_server, serve(roots["plain"], configs["plain"]) as plain:
-            servers = {"wiki": wiki_server, "plain": plain}
+        with ExitStack() as servers_running:
+            servers = {}
+            for variant, write_config in CONFIGS.items():
+                root = copy_repository(scratch_dir / f"serve-{variant}")
+                servers[variant] = servers_running.enter_context(serve(root, write_config(root)))
             for _ in range(repeat):
                 for variant, server in servers.items():
                     latency, rebuild = server.edit_and_wait(EDITED_PAGE, EDITED_PAGE_URL)
@@ -254,17 +274,24 @@ def run(repeat: int = DEFAULT_REPEAT) -> list[Measurement]:
     page_count = sum(1 for _ in (REPO_ROOT / "docs").rglob("*.md"))
     demo_count = sum(1 for _ in (REPO_ROOT / "docs").rglob("demos/*.py"))
 
-    def measurement(case: str, title: str, target: float | None, notes: list[str]) -> Measurement:
+    def measurement(
+        case: str, title: str, target: float | None, notes: list[str], variant: str = "wiki"
+    ) -> Measurement:
         return Measurement(
             benchmark="site_build",
             case=title,
-            ours=samples[case]["wiki"],
+            ours=samples[case][variant],
             baseline_name=PLAIN,
             baseline=samples[case]["plain"],
             target_ratio=target,
             notes=notes,
         )
 
+    rebuild_note = (
+        "from `mkdocs serve` logging 'Building documentation' to 'Reloading browsers' after a line "
+        "is appended to docs/tuning/lora.md: config reload plus full build"
+    )
+    uncached_note = "the wiki without `wiki/template-cache`, so Material's templates are compiled on every build"
     return [
         measurement(
             "cold",
@@ -276,21 +303,15 @@ def run(repeat: int = DEFAULT_REPEAT) -> list[Measurement]:
             ],
         ),
         measurement("warm", "warm full build", 1.5, ["the same build again in the same copy"]),
-        measurement(
-            "rebuild",
-            "serve rebuild, one-page edit",
-            1.2,
-            [
-                "from `mkdocs serve` logging 'Building documentation' to 'Reloading browsers' after a line "
-                "is appended to docs/tuning/lora.md: config reload plus full build"
-            ],
-        ),
+        measurement("rebuild", "serve rebuild, one-page edit", 1.2, [rebuild_note]),
         measurement(
             "edit",
             "serve edit → page served",
             None,
             ["includes MkDocs' file polling (every 0.5 s), which is the same for both"],
         ),
+        measurement("warm", "warm full build, no template cache", None, [uncached_note], "uncached"),
+        measurement("rebuild", "serve rebuild, no template cache", None, [uncached_note], "uncached"),
     ]
 
 
