@@ -480,3 +480,14 @@ def test_token_lookalike_text_stays(tmp_path: Path) -> None:
     article = soup_of(tmp_path / "site", "three/index.html").select_one("article")
     assert "WikiCite1Token and WikiCite9Token" in article.get_text()
     assert [link.get_text() for link in article.select("a.wiki-cite__link")] == ["Smith, 2019"]
+
+
+def test_abstract_math_kept_for_katex(tmp_path: Path) -> None:
+    bib = BIB.replace("We study things carefully.", r"We study $x^2$ and \(y\) carefully.")
+    config = write_site(tmp_path, PAGES, bib=bib)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    abstract = soup_of(tmp_path / "site", "papers/muller2020study/index.html").select_one(".wiki-paper-abstract")
+    card = soup_of(tmp_path / "site", "index.html").select_one(".wiki-cite__abstract")
+    assert abstract.get_text() == r"We study $x^2$ and \(y\) carefully."
+    assert card.get_text() == "We study x^2 and y carefully."

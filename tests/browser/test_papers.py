@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from wiki_tools.papers.library import load_bibliography
 
-from ..conftest import REPO_ROOT
-from .conftest import Reader
+from ..conftest import REPO_ROOT, run_mkdocs_build
+from .conftest import Reader, open_reader, serve_directory
 
 pytestmark = pytest.mark.browser
 
@@ -85,3 +86,40 @@ def test_bibtex_copy_button_copies(reader: Reader, site_url: str, built_site: Pa
     assert copied.strip() == expected
     assert copied.startswith(f"@inproceedings{{{LORA_KEY},")
     assert "Low-Rank Adaptation" in copied
+
+
+TEX_ABSTRACT_BIB = r"""@article{tiny2024squares,
+  title = {Sums of Squares},
+  author = {Tiny, Tom},
+  year = {2024},
+  abstract = {We bound $x^2 + y^2$ from below, and keep a budget of \textbackslash{}(5) in plain text.},
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def tex_abstract_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a one-paper wiki whose abstract contains TeX math, built with `--strict` on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("tex-abstract")
+    (root / "docs").mkdir()
+    (root / "docs" / "index.md").write_text("# Home\n\nSee [@tiny2024squares].\n", encoding="utf-8")
+    (root / "papers.bib").write_text(TEX_ABSTRACT_BIB, encoding="utf-8")
+    config = root / "mkdocs.yml"
+    config.write_text(
+        "site_name: Abstract test\ntheme:\n  name: material\n  font: false\nplugins:\n  - search\n"
+        f"  - wiki/katex:\n      dist_dir: {REPO_ROOT / 'node_modules/katex/dist'}\n  - wiki/bibliography\n",
+        encoding="utf-8",
+    )
+    result = run_mkdocs_build(config, root / "site")
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    with serve_directory(root / "site") as url:
+        yield url
+
+
+def test_abstract_math_typeset(browser, tex_abstract_site_url: str) -> None:
+    with open_reader(browser, tex_abstract_site_url) as reader:
+        abstract = reader.visit("papers/tiny2024squares/").locator(".wiki-paper-abstract")
+
+        assert abstract.locator(".katex").count() == 1
+        assert "$" not in abstract.inner_text()
+        assert "We bound" in abstract.inner_text()

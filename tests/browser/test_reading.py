@@ -85,3 +85,11 @@ def test_lora_math_typeset(reader: Reader) -> None:
     text = article.inner_text()
     for delimiter in ("\\(", "\\)", "\\[", "\\]", "$$"):
         assert delimiter not in text, f"raw TeX delimiter {delimiter!r} left on the page"
+
+
+def test_lora_contents_math_typeset(reader: Reader) -> None:
+    page = reader.visit(LORA_PAGE)
+    entry = page.locator(".md-sidebar--secondary .md-nav__link", has_text="The scaling factor").first
+
+    assert entry.locator(".katex").count() == 1
+    assert "\\(" not in entry.inner_text()

@@ -20,7 +20,8 @@ from .library import BibProblem, Paper, parse_bibliography
 
 __all__ = ["REQUIRED_FIELDS", "TEMPLATE_SLUG", "Catalog", "CatalogEntry", "assign_slugs", "load_catalog", "paper_slug"]
 
-CACHE_FORMAT = 1
+# Raise when a cached field changes form, so that caches of older builds are parsed again.
+CACHE_FORMAT = 2
 REQUIRED_FIELDS = ("title", "author", "year")
 
 # URL segment of the hidden template page of the bibliography plugin, which no paper may take.
@@ -81,7 +82,7 @@ class CatalogEntry:
             arxiv_id=paper.arxiv_id,
             doi=paper.doi,
             url=paper.url,
-            abstract=paper.field("abstract"),
+            abstract=paper.field("abstract", keep_math=True),
             readstatus=paper.readstatus,
             priority=paper.priority,
             added=paper.added,

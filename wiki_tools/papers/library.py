@@ -62,10 +62,13 @@ class Paper:
     source: str
     """The entry's BibTeX record exactly as written in the file."""
 
-    def field(self, name: str) -> str:
-        """Return a field converted to Unicode text, or an empty string when the entry lacks it."""
+    def field(self, name: str, keep_math: bool = False) -> str:
+        """Return a field converted to Unicode text, or an empty string when the entry lacks it.
+
+        With `keep_math`, math such as `$x^2$` stays as written, for a page that typesets it.
+        """
         value = self.fields.get(name, "")
-        return latex_to_text(value) if value else ""
+        return latex_to_text(value, keep_math) if value else ""
 
     @cached_property
     def title(self) -> str:

@@ -19,6 +19,8 @@ __all__ = [
 ]
 
 CARD_ABSTRACT_CHARS = 280
+# `$$`, `$`, `\(`, `\)`, `\[` and `\]`, but not an escaped dollar `\$`.
+_MATH_DELIMITER = re.compile(r"\$\$|(?<!\\)\$|\\[()\[\]]")
 
 
 class PlacedCitations:
@@ -122,7 +124,9 @@ def _render_one(entry: CatalogEntry, text: str, href: str, abstract: str, card_i
     if byline:
         details.append(f'<span class="wiki-cite__byline">{escape(byline)}</span>')
     if abstract:
-        details.append(f'<span class="wiki-cite__abstract">{escape(shorten(abstract, CARD_ABSTRACT_CHARS))}</span>')
+        # A card is not typeset, and a cut could split a formula, so its math is shown without delimiters.
+        summary = shorten(_MATH_DELIMITER.sub("", abstract), CARD_ABSTRACT_CHARS)
+        details.append(f'<span class="wiki-cite__abstract">{escape(summary)}</span>')
     card = f'<span class="wiki-cite__card" role="tooltip" id="{card_id}">{"".join(details)}</span>'
     link = f'<a class="wiki-cite__link" href="{escape(href)}" aria-describedby="{card_id}">{text}</a>'
     return f'<span class="wiki-cite" data-key="{escape(entry.key)}">{link}{card}</span>'

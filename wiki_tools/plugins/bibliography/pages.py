@@ -169,7 +169,11 @@ def render_paper_body(entry: CatalogEntry, context: PaperContext, notes_html: st
 
     abstract = context.abstract or entry.abstract
     head.append('<h2 id="abstract">Abstract</h2>')
-    head.append(f"<p>{escape(abstract)}</p>" if abstract else '<p class="wiki-muted">No abstract is known yet.</p>')
+    if abstract:
+        # The class lets the KaTeX start-up script typeset the TeX math that arXiv abstracts contain.
+        head.append(f'<p class="wiki-paper-abstract">{escape(abstract)}</p>')
+    else:
+        head.append('<p class="wiki-muted">No abstract is known yet.</p>')
 
     head.append('<h2 id="links">Links</h2>')
     head.append(f"<p>{entry.links_html}</p>" if entry.links_html else '<p class="wiki-muted">No links.</p>')
