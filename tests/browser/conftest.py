@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from ..conftest import REPO_ROOT
+from ..conftest import REPO_ROOT, run_mkdocs_build
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is in the 'test' extra")
 
@@ -62,6 +62,16 @@ def serve_directory(root: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def build_and_serve(config: Path) -> Iterator[str]:
+    """Build the site of `config` with `--strict` into `site/` next to it, serve it on 127.0.0.1 and yield its URL."""
+    site = config.parent / "site"
+    result = run_mkdocs_build(config, site)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    with serve_directory(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

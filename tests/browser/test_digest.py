@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import FIXTURES, REPO_ROOT, run_mkdocs_build
-from .conftest import PHONE, open_reader, run_axe, save_screenshot, serve_directory
+from ..conftest import FIXTURES, REPO_ROOT
+from .conftest import PHONE, build_and_serve, open_reader, run_axe, save_screenshot, serve_directory
 
 pytestmark = pytest.mark.browser
 
@@ -103,9 +103,7 @@ def digest_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     assert not any(outcome.failed for outcome in report.outcomes), report
 
-    result = run_mkdocs_build(config, root / "site")
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
-    with serve_directory(root / "site") as url:
+    with build_and_serve(config) as url:
         yield url
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from wiki_tools.papers.library import load_bibliography
 
-from ..conftest import REPO_ROOT, run_mkdocs_build
-from .conftest import Reader, open_reader, serve_directory
+from ..conftest import REPO_ROOT
+from .conftest import Reader, build_and_serve, open_reader
 
 pytestmark = pytest.mark.browser
 
@@ -110,9 +110,7 @@ def tex_abstract_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         f"  - wiki/katex:\n      dist_dir: {REPO_ROOT / 'node_modules/katex/dist'}\n  - wiki/bibliography\n",
         encoding="utf-8",
     )
-    result = run_mkdocs_build(config, root / "site")
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
-    with serve_directory(root / "site") as url:
+    with build_and_serve(config) as url:
         yield url
 
 
