@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import REPO_ROOT
+from .conftest import MKDOCS, REPO_ROOT
+from .test_bibliography_plugin import write_site
 
 
 def free_port() -> int:
@@ -83,6 +84,35 @@ def test_serve_rebuilds_on_edit(wiki_copy: Path) -> None:
         bib = wiki_copy / "papers.bib"
         bib.write_text(bib.read_text(encoding="utf-8").replace("{Attention Is All You Need}", "{Attention Is All You Need, Edited}"), encoding="utf-8")
         wait_for(f"{base}/papers/vaswani2017attention/", "Attention Is All You Need, Edited")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_dirty_serve_keeps_backlinks(tmp_path: Path) -> None:
+    pages = {
+        "index.md": "# Home\n\nSee [@smith2019other].\n",
+        "two.md": "# Two\n\nNo citation here.\n",
+    }
+    config = write_site(tmp_path, pages)
+    config.write_text(config.read_text(encoding="utf-8").replace("site_url: https://wiki.example.org/\n", ""))
+    port = free_port()
+    server = subprocess.Popen(
+        [*MKDOCS, "serve", "--dirty", "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=tmp_path,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/papers/smith2019other/", 'href="../../">Home</a>')
+
+        # The rebuild reads only two.md, so the paper page learns of Home's citation only from memory.
+        (tmp_path / "docs" / "two.md").write_text("# Two\n\nNow citing [@smith2019other].\n", encoding="utf-8")
+        paper_page = wait_for(f"{base}/papers/smith2019other/", 'href="../../two/">Two</a>')
+
+        assert 'href="../../">Home</a>' in paper_page
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -84,12 +84,17 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.records: dict[str, ArxivRecord] = {}
         self._metadata_signature: tuple[int, int] | None = None
         self.page_writer = PageWriter()
+        # Key -> {page src_uri: [page, number of citations]}, filled while pages are read.
+        self.cited_on: dict[str, dict[str, list]] = defaultdict(dict)
+        self.keep_citations = False
 
     # Events ------------------------------------------------------------------------------------------------
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Keep this instance across `mkdocs serve` rebuilds, so the loaded bibliography survives them."""
         self.page_writer = PageWriter(reuse=command == "serve" and not dirty)
+        # A dirty rebuild reads only the edited pages, so the other pages' citations must be remembered.
+        self.keep_citations = dirty
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Load the bibliography when it changed and reset the state of one build."""
@@ -110,8 +115,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.template_file: File | None = None
         self.shell: str | None = None
         self.notes_pages: dict[str, Page] = {}
-        # Key -> {page src_uri: (page, number of citations)}, filled while pages are read.
-        self.cited_on: dict[str, dict[str, list]] = defaultdict(dict)
+        if not self.keep_citations:
+            self.cited_on = defaultdict(dict)
         self.page_references: dict[str, list[str]] = {}
         # Page src_uri -> the citations replaced by tokens in its Markdown until `on_page_content`.
         self.placed: dict[str, PlacedCitations] = {}
@@ -143,6 +148,11 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             files.append(File.generated(config, f"{ASSET_SITE_DIR}/{name}", abs_src_path=str(ASSETS / name)))
 
         self._find_notes_files(files)
+        if self.keep_citations:
+            # A page deleted since an earlier dirty rebuild no longer cites anything.
+            for pages in self.cited_on.values():
+                for src_uri in [uri for uri in pages if files.get_file_from_path(uri) is None]:
+                    del pages[src_uri]
         return files
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -353,6 +363,9 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         cited_keys: list[str] = []
         card_numbers = count(1)
         placed = PlacedCitations(markdown)
+        for pages in self.cited_on.values():
+            # Citations counted when a dirty rebuild read this page before are counted again below.
+            pages.pop(page.file.src_uri, None)
 
         lines = markdown.splitlines()
 
