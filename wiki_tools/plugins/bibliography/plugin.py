@@ -94,6 +94,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         """Keep this instance across `mkdocs serve` rebuilds, so the loaded bibliography survives them."""
         self.page_writer = PageWriter(reuse=command == "serve" and not dirty)
         # A dirty rebuild reads only the edited pages, so the other pages' citations must be remembered.
+        # NOTE: `mkdocs build --dirty` starts a new process with nothing remembered, so its paper pages
+        # list only the citing pages that it read again.
         self.keep_citations = dirty
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
