@@ -65,6 +65,14 @@ def test_site_workflow_deploys_pages() -> None:
     assert any(action.startswith("actions/deploy-pages@") for action in uses)
 
 
+def test_site_tests_run_on_debian() -> None:
+    container = load_workflow(REPO_ROOT / ".github/workflows/site.yml")["jobs"]["test"]["container"]
+
+    # Debian's `chromium` package is the browser the tests are written for, and Ubuntu's is a snap wrapper.
+    assert re.fullmatch(r"python:3\.11-bookworm(@sha256:[0-9a-f]{64})?", container["image"])
+    assert "--shm-size" in container["options"]
+
+
 def test_ci_runs_readme_test_command() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
