@@ -36,6 +36,7 @@ __all__ = [
     "archive_lock",
     "load_items",
     "load_state",
+    "month_signatures",
     "read_archive",
     "save_state",
     "serialise",
@@ -160,6 +161,15 @@ def read_archive(archive_dir: str | Path) -> ArchiveContents:
     contents = ArchiveContents(items, problems)
     _cache[folder] = (signature, contents)
     return contents
+
+
+def month_signatures(archive_dir: str | Path) -> dict[str, tuple[int, int]]:
+    """Return the modification time (ns) and size of each monthly file, keyed by month such as `2026-11`.
+
+    Every write replaces a monthly file, so an unchanged signature means unchanged items.
+    """
+    signature = _signature(month_files(Path(archive_dir)))
+    return {name.removesuffix(".jsonl"): (mtime, size) for name, mtime, size in signature}
 
 
 def load_items(archive_dir: str | Path) -> list[Item]:

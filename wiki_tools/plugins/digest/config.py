@@ -127,6 +127,9 @@ class DigestConfig(Config):
     """Weeks in the site's own Atom feed (`<digest_dir>.xml` at the site root), newest first."""
     corrupt_lines = c.Choice(("warn", "info", "ignore"), default="warn")
     """Log level for archive lines that cannot be read. `warn` fails `mkdocs build --strict`."""
+    cache_dir = c.Type(str, default=".cache/wiki-digest")
+    """Folder for rendered week pages, relative to `mkdocs.yml`, so that a build renders only the weeks
+    whose items or links changed. An empty string keeps them in memory, for the rebuilds of one server."""
 
 
 def feed_sources(config: DigestConfig) -> list[FeedSource]:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.structure.nav import Section
 from mkdocs.structure.toc import AnchorLink
 
-from ...digest.archive import read_archive
+from ...digest.archive import month_signatures, read_archive
 from ...digest.mentions import (
     Bibliography,
     Candidate,
@@ -29,8 +29,8 @@ from ...digest.mentions import (
     paper_mentions,
     papers_cited_by,
 )
-from ...papers.library import load_bibliography
 from ...papers.catalog import paper_slug
+from ...papers.library import load_bibliography
 from ..bibliography.plugin import get_relative_url
 from .config import DigestConfig, topics
 from .pages import (
@@ -43,6 +43,7 @@ from .pages import (
     render_paper_mentions,
     render_week,
 )
+from .week_cache import RenderedWeek, WeekCache, week_key
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from mkdocs.structure.files import Files
     from mkdocs.structure.nav import Navigation
     from mkdocs.structure.pages import Page
+    from mkdocs.utils.templates import TemplateContext
 
 log = get_plugin_logger("wiki/digest")
 
@@ -73,6 +75,12 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.bibliography_index: tuple[dict[str, str], dict[str, str]] = ({}, {})
         self.matcher = TopicMatcher(())
         self.paper_pages = False
+        # Rendered weeks by label, kept across `mkdocs serve` rebuilds because the instance is.
+        self.rendered_weeks: dict[str, RenderedWeek] = {}
+        self.week_cache = WeekCache(self.rendered_weeks, None)
+        self.months: dict[str, tuple[int, int]] = {}
+        self._week_context: Any = None
+        self._hidden_content: dict[str, str] = {}
 
     @property
     def index_uri(self) -> str:
@@ -90,6 +98,8 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.root = Path(config.config_file_path).parent
         self.archive_dir = (self.root / self.config.archive_dir).resolve()
         self.matcher = TopicMatcher(topics(self.config))
+        cache_dir = self.config.cache_dir.strip()
+        self.week_cache = WeekCache(self.rendered_weeks, (self.root / cache_dir).resolve() if cache_dir else None)
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
         return config
@@ -101,6 +111,8 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         for problem in contents.problems:
             log.log(level, "%s", str(problem).replace(str(self.root) + "/", ""))
 
+        self.months = month_signatures(self.archive_dir)
+        self._week_context = None
         bibliography = self._bibliography(config)
         self.bibliography_index = index_bibliography(bibliography)
         self.all_weeks = group_by_week(contents.items)
@@ -166,9 +178,39 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         if week is None:
             return html
 
-        body, sections = render_week(week, self._links(page, files), self.matcher)
-        _attach_toc(page, sections)
-        return html + "\n" + body
+        key = self._week_key(week, files)
+        rendered = self.week_cache.get(week.label, key)
+        if rendered is None:
+            body, sections = render_week(week, self._links(page, files), self.matcher)
+            rendered = RenderedWeek(key, body, sections)
+            self.week_cache.put(week.label, rendered)
+        _attach_toc(page, rendered.sections)
+        return html + "\n" + rendered.html
+
+    @event_priority(1)
+    def _hold_excluded_week(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        # Priority 1 runs just before Material's search plugin. For a page left out of the index, that
+        # plugin still scans the whole HTML for `data-search-*` attributes, about 1.4 ms for a week
+        # page here, and week pages have none. So it gets an empty page, and the next handler restores it.
+        search = page.meta.get("search") or {}
+        if page.file.src_uri in self.weeks and isinstance(search, dict) and search.get("exclude") and page.content:
+            self._hidden_content[page.file.src_uri] = page.content
+            page.content = ""
+        return context
+
+    @event_priority(-1)
+    def _restore_week(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        held = self._hidden_content.pop(page.file.src_uri, None)
+        if held is not None:
+            page.content = held
+        return context
+
+    on_page_context = CombinedEvent(_hold_excluded_week, _restore_week)
+    """Spare Material's search plugin the HTML of week pages that it leaves out of the index."""
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         """Announce the Atom feed in the head of the digest pages, so that feed readers discover it."""
@@ -258,6 +300,28 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         candidates_url = get_relative_url(self._file_url(config, self.candidates_uri), base)
         feed_url = get_relative_url(self._feed_path(), base) if config.site_url else None
         return render_index(self.all_weeks, week_url, candidates_url, feed_url)
+
+    def _week_key(self, week: Week, files: Files) -> str:
+        """Return the cache key of `week`: its monthly files and what the links of every week depend on."""
+        if self._week_context is None:
+            topic_urls = {}
+            for topic in self.matcher.topics:
+                target = files.get_file_from_path(topic.page)
+                topic_urls[topic.page] = target.url if target is not None else None
+            slugs = getattr(self.site_config.plugins.get("wiki/bibliography"), "slugs", {})
+            self._week_context = {
+                "topics": [[topic.page, topic.title, list(topic.keywords)] for topic in self.matcher.topics],
+                "topic_urls": topic_urls,
+                "paper_pages": self.paper_pages,
+                "paper_url": self.config.paper_url,
+                "slugs": slugs,
+                "bibliography": self.bibliography_index,
+                "page_url": self._file_url(self.site_config, self._week_uri(week)).replace(week.label, "{week}"),
+            }
+        # An item is stored in the file of its month, so a week's items change only with these files.
+        sunday = week.monday + timedelta(days=6)
+        months = {month: self.months.get(month) for month in (f"{week.monday:%Y-%m}", f"{sunday:%Y-%m}")}
+        return week_key(week.label, months, self._week_context)
 
     def _links(self, page: Page, files: Files) -> PageLinks:
         base = page.file.url
