@@ -480,3 +480,24 @@ def test_token_lookalike_text_stays(tmp_path: Path) -> None:
     article = soup_of(tmp_path / "site", "three/index.html").select_one("article")
     assert "WikiCite1Token and WikiCite9Token" in article.get_text()
     assert [link.get_text() for link in article.select("a.wiki-cite__link")] == ["Smith, 2019"]
+
+
+def test_citation_in_setext_heading_has_no_token(tmp_path: Path) -> None:
+    text = (
+        "Read first [@smith2019other]\n============================\n\n"
+        "> ## Quoted [@lone2018paper]\n\n- ## Listed [@lone2018paper]\n"
+    )
+    config = write_site(tmp_path, {**PAGES, "three.md": text})
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    html = (tmp_path / "site" / "three" / "index.html").read_text(encoding="utf-8")
+    assert "wikicite" not in html.casefold()
+    page = soup_of(tmp_path / "site", "three/index.html")
+    assert page.title.get_text().startswith("Read first (Smith, 2019)")
+    headings = page.select("article h1, article h2")
+    assert [heading.select_one("a.wiki-cite__link").get_text() for heading in headings[:3]] == [
+        "Smith, 2019",
+        "Lone and Wolf, 2018",
+        "Lone and Wolf, 2018",
+    ]
+    assert page.select("article h1 .wiki-cite__card, article h2 .wiki-cite__card") == []

@@ -381,7 +381,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
 
             # A heading's text becomes the table of contents and the page title, which must not carry a card
             # or a token, so a heading gets plain links right away.
-            if group.line <= len(lines) and lines[group.line - 1].lstrip().startswith("#"):
+            if _is_heading(lines, group.line):
                 return render_citation_group(group, entries, hrefs, abstracts, card_numbers, card=False)
             html = render_citation_group(group, entries, hrefs, abstracts, card_numbers)
             return placed.hold(html, citation_text(group, entries))
@@ -508,6 +508,25 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         gzipped = site_dir / "sitemap.xml.gz"
         if gzipped.exists():
             gzipped.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+# The indentation, blockquote markers and list markers that may precede a heading's text on its line.
+_BLOCK_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-*+]|\d+[.)])(?=[ \t]|$))*[ \t]*")
+_SETEXT_UNDERLINE = re.compile(r"^(?:=+|-+)[ \t]*$")
+
+
+def _is_heading(lines: list[str], number: int) -> bool:
+    """Return whether line `number` (1-based) of `lines` is a heading: `# Text`, or text underlined with = or -.
+
+    Headings inside blockquotes and list items count too, because the table of contents lists them.
+    """
+    if not 0 < number <= len(lines):
+        return False
+    text = _BLOCK_PREFIX.sub("", lines[number - 1])
+    if text.startswith("#"):
+        return True
+    underline = _BLOCK_PREFIX.sub("", lines[number]) if number < len(lines) else ""
+    return bool(text.strip()) and _SETEXT_UNDERLINE.match(underline) is not None
 
 
 def _escape_markdown(text: str) -> str:
