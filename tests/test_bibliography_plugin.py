@@ -501,3 +501,13 @@ def test_citation_in_setext_heading_has_no_token(tmp_path: Path) -> None:
         "Lone and Wolf, 2018",
     ]
     assert page.select("article h1 .wiki-cite__card, article h2 .wiki-cite__card") == []
+
+
+def test_citation_after_angle_in_attribute_is_plain(tmp_path: Path) -> None:
+    text = '# Three\n\n<div class="note" title="a > b [@smith2019other]">Raw 1 < 2 [@lone2018paper]</div>\n'
+    config = write_site(tmp_path, {**PAGES, "three.md": text})
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    note = soup_of(tmp_path / "site", "three/index.html").select_one("div.note")
+    assert note["title"] == "a > b (Smith, 2019)"
+    assert note.select_one("a.wiki-cite__link").get_text() == "Lone and Wolf, 2018"

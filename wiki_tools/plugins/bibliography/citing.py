@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from html import escape
@@ -19,6 +20,10 @@ __all__ = [
 ]
 
 CARD_ABSTRACT_CHARS = 280
+
+# An HTML start or end tag, whose quoted attribute values may contain `>`. NOTE: each unclosed quote in raw HTML
+# makes the match scan to the next quote, so thousands of them on one page take a noticeable fraction of a second.
+_TAG = re.compile(r"""</?[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
 
 
 class PlacedCitations:
@@ -56,11 +61,16 @@ class PlacedCitations:
         text, because markup cannot stand in an attribute.
         """
 
+        # The tags are found first, because a `>` inside a quoted attribute value does not end its tag.
+        tags = [(tag.start(), tag.end()) for tag in _TAG.finditer(html)] if "<" in html else []
+        tag_starts = [start for start, _ in tags]
+
         def replace(match: re.Match[str]) -> str:
             index = int(match.group(1)) - 1
             if not 0 <= index < len(self._html):
                 return match.group(0)
-            inside_tag = html.rfind("<", 0, match.start()) > html.rfind(">", 0, match.start())
+            position = bisect.bisect_right(tag_starts, match.start()) - 1
+            inside_tag = position >= 0 and match.start() < tags[position][1]
             return escape(self._text[index]) if inside_tag else self._html[index]
 
         return self._pattern.sub(replace, html)
