@@ -511,3 +511,15 @@ def test_citation_after_angle_in_attribute_is_plain(tmp_path: Path) -> None:
     note = soup_of(tmp_path / "site", "three/index.html").select_one("div.note")
     assert note["title"] == "a > b (Smith, 2019)"
     assert note.select_one("a.wiki-cite__link").get_text() == "Lone and Wolf, 2018"
+
+
+def test_notes_title_like_token_stays(tmp_path: Path) -> None:
+    bib = BIB.replace("title = {A Lone Paper}", "title = {On WikiCite1Token Names}")
+    pages = {**PAGES, "papers/lone2018paper.md": "# Notes\n\nCompare [@smith2019other].\n"}
+    config = write_site(tmp_path, pages, bib=bib)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    page = soup_of(tmp_path / "site", "papers/lone2018paper/index.html")
+    assert page.select_one("article h1").get_text().startswith("On WikiCite1Token Names")
+    assert page.select_one("article h1 .wiki-cite") is None
+    assert [link.get_text() for link in page.select("article .wiki-cite a.wiki-cite__link")] == ["Smith, 2019"]

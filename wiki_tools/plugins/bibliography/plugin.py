@@ -151,7 +151,9 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             return markdown
 
         key = self._notes_key(page)
-        markdown = self._render_citations(markdown, page)
+        # A notes page also shows its entry's title, so the citation tokens must not occur in that either.
+        title = self.catalog.entries[key].title if key is not None else ""
+        markdown = self._render_citations(markdown, page, title)
         if key is None:
             return markdown
 
@@ -348,11 +350,12 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     def _notes_key(self, page: Page) -> str | None:
         return self.notes_files.get(page.file.src_uri)
 
-    def _render_citations(self, markdown: str, page: Page) -> str:
+    def _render_citations(self, markdown: str, page: Page, added_text: str = "") -> str:
+        """Replace the citations in `markdown`, choosing tokens that occur neither there nor in `added_text`."""
         entries = self.catalog.entries
         cited_keys: list[str] = []
         card_numbers = count(1)
-        placed = PlacedCitations(markdown)
+        placed = PlacedCitations(f"{markdown}\n{added_text}")
 
         lines = markdown.splitlines()
 
