@@ -6,12 +6,13 @@ import logging
 import os
 from pathlib import Path
 
+import jinja2
 import pytest
 from jinja2 import Environment, FileSystemLoader
 from jinja2.bccache import bc_magic
 from jinja2.ext import Extension
 
-from wiki_tools.plugins.template_cache.bytecode import CompiledTemplateCache
+from wiki_tools.plugins.template_cache.bytecode import CompiledTemplateCache, environment_key
 
 from .conftest import run_mkdocs_build
 
@@ -223,3 +224,13 @@ def test_edited_hook_filter_seen_by_next_build(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert '<p class="override">HOME?</p>' in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_jinja_release_changes_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = Environment()
+    before = environment_key(env)
+
+    # Jinja's own check reads only its bytecode format version, which several releases share.
+    monkeypatch.setattr(jinja2, "__version__", "0.0.1")
+
+    assert environment_key(env) != before

@@ -1,9 +1,10 @@
 """A Jinja bytecode cache kept in memory and in a folder, keyed by the environment that compiles.
 
-Jinja checks each stored template against a checksum of its source and against the Python and Jinja
-versions, and compiles it again when any of them differs. The key adds what else changes the compiled
-code: the template's file, the environment's syntax options, its extensions, its `finalize` function,
-and its filters and tests. The compiler bakes a filter's calling convention into the code, and it calls
+Jinja checks each stored template against a checksum of its source, the Python version and the version
+of its bytecode format, and compiles it again when any of them differs. Several Jinja releases share one
+format version, so the key adds the Jinja release, and what else changes the compiled code: the
+template's file, the environment's syntax options, its extensions, its `finalize` function, and its
+filters and tests. The compiler bakes a filter's calling convention into the code, and it calls
 a filter given constant arguments, such as `{{ "Home" | upper }}`, once and stores the result. So the
 key records each filter's code too, and an edited filter in a hook file compiles the templates again.
 
@@ -19,6 +20,7 @@ import logging
 import types
 from pathlib import Path
 
+import jinja2
 from jinja2 import Environment
 from jinja2.bccache import Bucket, BytecodeCache
 
@@ -47,7 +49,8 @@ _SYNTAX_OPTIONS = (
 
 def environment_key(environment: Environment) -> str:
     """Return a digest of the environment settings that the compiled code of a template depends on."""
-    parts = [f"{option}={getattr(environment, option)!r}" for option in _SYNTAX_OPTIONS]
+    parts = [f"jinja={jinja2.__version__}"]
+    parts.extend(f"{option}={getattr(environment, option)!r}" for option in _SYNTAX_OPTIONS)
     parts.append(f"autoescape={_describe(environment.autoescape)}")
     parts.append(f"is_async={environment.is_async!r}")
     parts.append(f"finalize={_describe(environment.finalize)}")
