@@ -234,3 +234,16 @@ def test_jinja_release_changes_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jinja2, "__version__", "0.0.1")
 
     assert environment_key(env) != before
+
+
+def test_gettext_style_changes_key(templates: Path) -> None:
+    (templates / "trans.html").write_text("{% trans count=2 %}{{ count }} pages{% endtrans %}")
+    memory: dict[str, bytes] = {}
+    newstyle = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    newstyle.install_null_translations(newstyle=True)
+    assert newstyle.get_template("trans.html").render() == "2 pages"
+
+    oldstyle = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    oldstyle.install_null_translations()
+
+    assert oldstyle.get_template("trans.html").render() == "2 pages"

@@ -53,6 +53,8 @@ def environment_key(environment: Environment) -> str:
     parts.extend(f"{option}={getattr(environment, option)!r}" for option in _SYNTAX_OPTIONS)
     parts.append(f"autoescape={_describe(environment.autoescape)}")
     parts.append(f"is_async={environment.is_async!r}")
+    # Set by the i18n extension, which compiles `{% trans %}` blocks into differently called gettext functions.
+    parts.append(f"newstyle_gettext={getattr(environment, 'newstyle_gettext', None)!r}")
     parts.append(f"finalize={_describe(environment.finalize)}")
     parts.append("extensions=" + ",".join(sorted(environment.extensions)))
     for kind, functions in (("filter", environment.filters), ("test", environment.tests)):
