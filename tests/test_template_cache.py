@@ -247,3 +247,17 @@ def test_gettext_style_changes_key(templates: Path) -> None:
     oldstyle.install_null_translations()
 
     assert oldstyle.get_template("trans.html").render() == "2 pages"
+
+
+def test_trimmed_policy_changes_key(templates: Path) -> None:
+    (templates / "trans.html").write_text("{% trans %}\n  two\n  words\n{% endtrans %}")
+    memory: dict[str, bytes] = {}
+    trimmed = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    trimmed.install_null_translations()
+    trimmed.policies["ext.i18n.trimmed"] = True
+    assert trimmed.get_template("trans.html").render() == "two words"
+
+    kept = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    kept.install_null_translations()
+
+    assert kept.get_template("trans.html").render() == "\n  two\n  words\n"

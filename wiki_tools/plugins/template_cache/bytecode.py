@@ -55,6 +55,8 @@ def environment_key(environment: Environment) -> str:
     parts.append(f"is_async={environment.is_async!r}")
     # Set by the i18n extension, which compiles `{% trans %}` blocks into differently called gettext functions.
     parts.append(f"newstyle_gettext={getattr(environment, 'newstyle_gettext', None)!r}")
+    parts.append(f"trimmed={environment.policies.get('ext.i18n.trimmed')!r}")
+    parts.append(f"classes={_describe(type(environment))},{_describe(environment.code_generator_class)}")
     parts.append(f"finalize={_describe(environment.finalize)}")
     parts.append("extensions=" + ",".join(sorted(environment.extensions)))
     for kind, functions in (("filter", environment.filters), ("test", environment.tests)):
