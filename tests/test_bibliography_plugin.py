@@ -523,3 +523,14 @@ def test_notes_title_like_token_stays(tmp_path: Path) -> None:
     assert page.select_one("article h1").get_text().startswith("On WikiCite1Token Names")
     assert page.select_one("article h1 .wiki-cite") is None
     assert [link.get_text() for link in page.select("article .wiki-cite a.wiki-cite__link")] == ["Smith, 2019"]
+
+
+def test_snippet_with_token_text_stays(tmp_path: Path) -> None:
+    config = write_site(tmp_path, {**PAGES, "three.md": '# Three\n\nCite [@smith2019other].\n\n--8<-- "note.txt"\n'})
+    (tmp_path / "note.txt").write_text("Included WikiCite1Token text.\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "markdown_extensions:\n  - pymdownx.snippets\n")
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    article = soup_of(tmp_path / "site", "three/index.html").select_one("article")
+    assert "Included WikiCite1Token text." in article.get_text()
+    assert [link.get_text() for link in article.select("a.wiki-cite__link")] == ["Smith, 2019"]

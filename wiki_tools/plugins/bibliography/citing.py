@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Iterator
 from html import escape
@@ -21,6 +22,8 @@ __all__ = [
 
 CARD_ABSTRACT_CHARS = 280
 
+_HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
 # An HTML start or end tag, whose quoted attribute values may contain `>`. NOTE: each unclosed quote in raw HTML
 # makes the match scan to the next quote, so thousands of them on one page take a noticeable fraction of a second.
 _TAG = re.compile(r"""</?[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
@@ -35,9 +38,10 @@ class PlacedCitations:
     """
 
     def __init__(self, markdown: str) -> None:
-        # Letters and digits only, so that Markdown passes a token through as plain text wherever it
-        # appears. The prefix grows until the page's own text does not contain it.
-        prefix = "WikiCite"
+        # Letters and digits only, so that Markdown passes a token through as plain text. Letters from the page's
+        # digest keep included snippets and demo outputs from matching, and the prefix grows past the page's text.
+        digest = hashlib.sha256(markdown.encode("utf-8")).hexdigest()[:8]
+        prefix = "WikiCite" + digest.translate(_HEX_TO_LETTERS)
         while prefix in markdown:
             prefix += "Q"
         self._prefix = prefix
