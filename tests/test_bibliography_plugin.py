@@ -534,3 +534,15 @@ def test_snippet_with_token_text_stays(tmp_path: Path) -> None:
     article = soup_of(tmp_path / "site", "three/index.html").select_one("article")
     assert "Included WikiCite1Token text." in article.get_text()
     assert [link.get_text() for link in article.select("a.wiki-cite__link")] == ["Smith, 2019"]
+
+
+def test_blog_excerpt_citation_is_plain(tmp_path: Path) -> None:
+    post = "---\ndate: 2024-01-31\n---\n\n# First post\n\nExcerpt cites [@smith2019other].\n\n<!-- more -->\n\nRest.\n"
+    config = write_site(tmp_path, {**PAGES, "blog/index.md": "# Blog\n", "blog/posts/first.md": post})
+    config.write_text(config.read_text(encoding="utf-8").replace("  - search\n", "  - search\n  - blog\n"))
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+
+    html = (tmp_path / "site" / "blog" / "index.html").read_text(encoding="utf-8")
+    assert "WikiCite" not in html
+    assert "Excerpt cites (Smith, 2019)." in soup_of(tmp_path / "site", "blog/index.html").get_text()

@@ -13,6 +13,7 @@ from ...papers.citations import Citation, CitationGroup
 
 __all__ = [
     "CARD_ABSTRACT_CHARS",
+    "TOKEN_PREFIX",
     "PlacedCitations",
     "citation_text",
     "render_citation_group",
@@ -23,6 +24,9 @@ __all__ = [
 CARD_ABSTRACT_CHARS = 280
 
 _HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+# The prefix of any page's tokens, for finding tokens that reached another page's HTML.
+TOKEN_PREFIX = re.compile(r"WikiCite[a-p]{8}Q*(?=\d+Token)")
 
 # An HTML start or end tag, whose quoted attribute values may contain `>`. NOTE: each unclosed quote in raw HTML
 # makes the match scan to the next quote, so thousands of them on one page take a noticeable fraction of a second.
@@ -52,14 +56,19 @@ class PlacedCitations:
     def __bool__(self) -> bool:
         return bool(self._html)
 
+    @property
+    def prefix(self) -> str:
+        """The text that starts each token of this page, such as `WikiCiteabcdefgh`."""
+        return self._prefix
+
     def hold(self, html: str, text: str) -> str:
         """Keep a citation's `html`, and its plain `text` for places where tags cannot go; return its token."""
         self._html.append(html)
         self._text.append(text)
         return f"{self._prefix}{len(self._html)}Token"
 
-    def insert(self, html: str) -> str:
-        """Replace each token in the page's `html` with its citation.
+    def insert(self, html: str, plain: bool = False) -> str:
+        """Replace each token in the page's `html` with its citation, or with its plain text if `plain` is true.
 
         A token inside a tag, such as image alt text that cites a paper, becomes the citation's plain
         text, because markup cannot stand in an attribute.
@@ -75,7 +84,7 @@ class PlacedCitations:
                 return match.group(0)
             position = bisect.bisect_right(tag_starts, match.start()) - 1
             inside_tag = position >= 0 and match.start() < tags[position][1]
-            return escape(self._text[index]) if inside_tag else self._html[index]
+            return escape(self._text[index]) if plain or inside_tag else self._html[index]
 
         return self._pattern.sub(replace, html)
 

@@ -31,7 +31,7 @@ from ...papers.catalog import TEMPLATE_SLUG, Catalog, assign_slugs, load_catalog
 from ...papers.citations import CitationGroup, replace_citations
 from ...papers.metadata import ArxivRecord, MetadataCacheError, load_metadata, lookup_record, titles_differ
 from ...storage import atomic_write_text
-from .citing import PlacedCitations, citation_text, render_citation_group, render_references
+from .citing import TOKEN_PREFIX, PlacedCitations, citation_text, render_citation_group, render_references
 from .config import BibliographyConfig
 from .pages import (
     PAPER_SECTIONS,
@@ -115,6 +115,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.page_references: dict[str, list[str]] = {}
         # Page src_uri -> the citations replaced by tokens in its Markdown until `on_page_content`.
         self.placed: dict[str, PlacedCitations] = {}
+        # Token prefix -> the citations of its page, kept for the whole build to clean up copied tokens.
+        self.placed_by_prefix: dict[str, PlacedCitations] = {}
 
         config.extra_css.append(f"{ASSET_SITE_DIR}/bibliography.css")
         config.extra_javascript.append(f"{ASSET_SITE_DIR}/hit-list.js")
@@ -192,6 +194,12 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     @event_priority(-100)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         """Keep the template page's HTML as the paper-page shell, and fill in the notes pages."""
+        # A plugin that renders a page's Markdown itself, such as the blog plugin's post excerpts, copies
+        # its tokens to another page, where the citations become plain text.
+        for prefix in set(TOKEN_PREFIX.findall(output)) if "WikiCite" in output else ():
+            if prefix in self.placed_by_prefix:
+                output = self.placed_by_prefix[prefix].insert(output, plain=True)
+
         if page.file is self.template_file:
             self.shell = output
             return output
@@ -396,6 +404,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             self.page_references[page.file.src_uri] = cited_keys
         if placed:
             self.placed[page.file.src_uri] = placed
+            self.placed_by_prefix[placed.prefix] = placed
         return markdown
 
     def _report_unknown_key(self, page: Page, line: int, key: str) -> None:
