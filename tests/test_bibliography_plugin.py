@@ -491,3 +491,69 @@ def test_abstract_math_kept_for_katex(tmp_path: Path) -> None:
     card = soup_of(tmp_path / "site", "index.html").select_one(".wiki-cite__abstract")
     assert abstract.get_text() == r"We study $x^2$ and \(y\) carefully."
     assert card.get_text() == "We study x^2 and y carefully."
+
+
+def test_citation_in_setext_heading_has_no_token(tmp_path: Path) -> None:
+    text = (
+        "Read first [@smith2019other]\n============================\n\n"
+        "> ## Quoted [@lone2018paper]\n\n- ## Listed [@lone2018paper]\n"
+    )
+    config = write_site(tmp_path, {**PAGES, "three.md": text})
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    html = (tmp_path / "site" / "three" / "index.html").read_text(encoding="utf-8")
+    assert "wikicite" not in html.casefold()
+    page = soup_of(tmp_path / "site", "three/index.html")
+    assert page.title.get_text().startswith("Read first (Smith, 2019)")
+    headings = page.select("article h1, article h2")
+    assert [heading.select_one("a.wiki-cite__link").get_text() for heading in headings[:3]] == [
+        "Smith, 2019",
+        "Lone and Wolf, 2018",
+        "Lone and Wolf, 2018",
+    ]
+    assert page.select("article h1 .wiki-cite__card, article h2 .wiki-cite__card") == []
+
+
+def test_citation_after_angle_in_attribute_is_plain(tmp_path: Path) -> None:
+    text = '# Three\n\n<div class="note" title="a > b [@smith2019other]">Raw 1 < 2 [@lone2018paper]</div>\n'
+    config = write_site(tmp_path, {**PAGES, "three.md": text})
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    note = soup_of(tmp_path / "site", "three/index.html").select_one("div.note")
+    assert note["title"] == "a > b (Smith, 2019)"
+    assert note.select_one("a.wiki-cite__link").get_text() == "Lone and Wolf, 2018"
+
+
+def test_notes_title_like_token_stays(tmp_path: Path) -> None:
+    bib = BIB.replace("title = {A Lone Paper}", "title = {On WikiCite1Token Names}")
+    pages = {**PAGES, "papers/lone2018paper.md": "# Notes\n\nCompare [@smith2019other].\n"}
+    config = write_site(tmp_path, pages, bib=bib)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    page = soup_of(tmp_path / "site", "papers/lone2018paper/index.html")
+    assert page.select_one("article h1").get_text().startswith("On WikiCite1Token Names")
+    assert page.select_one("article h1 .wiki-cite") is None
+    assert [link.get_text() for link in page.select("article .wiki-cite a.wiki-cite__link")] == ["Smith, 2019"]
+
+
+def test_snippet_with_token_text_stays(tmp_path: Path) -> None:
+    config = write_site(tmp_path, {**PAGES, "three.md": '# Three\n\nCite [@smith2019other].\n\n--8<-- "note.txt"\n'})
+    (tmp_path / "note.txt").write_text("Included WikiCite1Token text.\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "markdown_extensions:\n  - pymdownx.snippets\n")
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    article = soup_of(tmp_path / "site", "three/index.html").select_one("article")
+    assert "Included WikiCite1Token text." in article.get_text()
+    assert [link.get_text() for link in article.select("a.wiki-cite__link")] == ["Smith, 2019"]
+
+
+def test_blog_excerpt_citation_is_plain(tmp_path: Path) -> None:
+    post = "---\ndate: 2024-01-31\n---\n\n# First post\n\nExcerpt cites [@smith2019other].\n\n<!-- more -->\n\nRest.\n"
+    config = write_site(tmp_path, {**PAGES, "blog/index.md": "# Blog\n", "blog/posts/first.md": post})
+    config.write_text(config.read_text(encoding="utf-8").replace("  - search\n", "  - search\n  - blog\n"))
+    result = run_mkdocs_build(config, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+
+    html = (tmp_path / "site" / "blog" / "index.html").read_text(encoding="utf-8")
+    assert "WikiCite" not in html
+    assert "Excerpt cites (Smith, 2019)." in soup_of(tmp_path / "site", "blog/index.html").get_text()

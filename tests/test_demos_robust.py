@@ -193,3 +193,26 @@ def test_changed_notebook_validated_again(tmp_path: Path, listed: str) -> None:
 
     with pytest.raises(CorruptNotebookError, match="at cells"):
         cache.load_executed("tiny")
+
+
+DEEPLY_NESTED = "[" * 100_000 + "]" * 100_000
+
+
+def test_deeply_nested_validated_list_ignored(tmp_path: Path) -> None:
+    validated = tmp_path / "validated.json"
+    validated.write_text(DEEPLY_NESTED, encoding="utf-8")
+    cache = DemoCache(tmp_path / "demos", tmp_path, validated)
+    cache.folder.mkdir()
+    cache.executed_path("tiny").write_text(VALID_NOTEBOOK, encoding="utf-8")
+
+    assert cache.load_executed("tiny") == json.loads(VALID_NOTEBOOK)
+    assert list(json.loads(validated.read_text(encoding="utf-8"))) == ["tiny"]
+
+
+def test_deeply_nested_notebook_is_corrupt(tmp_path: Path) -> None:
+    cache = DemoCache(tmp_path / "demos", tmp_path, tmp_path / "validated.json")
+    cache.folder.mkdir()
+    cache.executed_path("tiny").write_text(DEEPLY_NESTED, encoding="utf-8")
+
+    with pytest.raises(CorruptNotebookError, match="nested too deeply"):
+        cache.load_executed("tiny")

@@ -6,11 +6,13 @@ import logging
 import os
 from pathlib import Path
 
+import jinja2
 import pytest
 from jinja2 import Environment, FileSystemLoader
 from jinja2.bccache import bc_magic
+from jinja2.ext import Extension
 
-from wiki_tools.plugins.template_cache.bytecode import CompiledTemplateCache
+from wiki_tools.plugins.template_cache.bytecode import CompiledTemplateCache, environment_key
 
 from .conftest import run_mkdocs_build
 
@@ -164,3 +166,98 @@ def test_cached_build_matches_and_sees_edits(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert '<p class="override">second</p>' in (cached.parent / "site" / "index.html").read_text()
+
+
+class Swap(Extension):
+    """An extension that rewrites template source before it is compiled."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return source.replace("Hello", "Goodbye")
+
+
+def test_extension_added_after_attach_changes_key(templates: Path) -> None:
+    memory: dict[str, bytes] = {}
+    # A hook's `on_env` runs after this plugin's, so the extension arrives once the cache is in place.
+    swapped = environment(templates, memory, None)
+    swapped.add_extension(Swap)
+    assert swapped.get_template("page.html").render(name="Ada") == "<main>Goodbye Ada</main>"
+
+    html = environment(templates, memory, None).get_template("page.html").render(name="Ada")
+
+    assert html == "<main>Hello Ada</main>"
+
+
+def test_changed_filter_changes_key(templates: Path) -> None:
+    (templates / "shout.html").write_text('{{ "hi" | shout }}')
+    memory: dict[str, bytes] = {}
+    first = environment(templates, memory, None)
+    first.filters["shout"] = lambda text: text.upper() + "!"
+    assert first.get_template("shout.html").render() == "HI!"
+
+    # The compiler calls a filter on a constant once and stores the result, so an edited filter must recompile.
+    second = environment(templates, memory, None)
+    second.filters["shout"] = lambda text: text.upper() + "?"
+
+    assert second.get_template("shout.html").render() == "HI?"
+
+
+def test_dropped_finalize_changes_key(templates: Path) -> None:
+    memory: dict[str, bytes] = {}
+    environment(templates, memory, None, finalize=lambda value: value).get_template("page.html").render(name="Ada")
+
+    html = environment(templates, memory, None).get_template("page.html").render(name="Ada")
+
+    assert html == "<main>Hello Ada</main>"
+
+
+def test_edited_hook_filter_seen_by_next_build(tmp_path: Path) -> None:
+    config = write_site(tmp_path, "  - wiki/template-cache\nhooks:\n  - hooks.py\n")
+    (tmp_path / "overrides" / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}<p class="override">{{ "home" | shout }}</p>{% endblock %}\n'
+    )
+    hook = "def on_env(env, config, files):\n    env.filters['shout'] = lambda text: text.upper() + {mark!r}\n    return env\n"
+    (tmp_path / "hooks.py").write_text(hook.format(mark="!"))
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    (tmp_path / "hooks.py").write_text(hook.format(mark="?"))
+    result = run_mkdocs_build(config, tmp_path / "site")
+
+    assert result.returncode == 0, result.stderr
+    assert '<p class="override">HOME?</p>' in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_jinja_release_changes_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = Environment()
+    before = environment_key(env)
+
+    # Jinja's own check reads only its bytecode format version, which several releases share.
+    monkeypatch.setattr(jinja2, "__version__", "0.0.1")
+
+    assert environment_key(env) != before
+
+
+def test_gettext_style_changes_key(templates: Path) -> None:
+    (templates / "trans.html").write_text("{% trans count=2 %}{{ count }} pages{% endtrans %}")
+    memory: dict[str, bytes] = {}
+    newstyle = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    newstyle.install_null_translations(newstyle=True)
+    assert newstyle.get_template("trans.html").render() == "2 pages"
+
+    oldstyle = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    oldstyle.install_null_translations()
+
+    assert oldstyle.get_template("trans.html").render() == "2 pages"
+
+
+def test_trimmed_policy_changes_key(templates: Path) -> None:
+    (templates / "trans.html").write_text("{% trans %}\n  two\n  words\n{% endtrans %}")
+    memory: dict[str, bytes] = {}
+    trimmed = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    trimmed.install_null_translations()
+    trimmed.policies["ext.i18n.trimmed"] = True
+    assert trimmed.get_template("trans.html").render() == "two words"
+
+    kept = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    kept.install_null_translations()
+
+    assert kept.get_template("trans.html").render() == "\n  two\n  words\n"

@@ -174,6 +174,9 @@ class DemoCache:
             data = json.loads(text)
         except ValueError as error:
             raise CorruptNotebookError(name, self.shown_path(path), f"invalid JSON: {error}") from None
+        except RecursionError:
+            # Python's JSON parser recurses once per nested array or object, so a damaged file can pass the recursion limit.
+            raise CorruptNotebookError(name, self.shown_path(path), "invalid JSON: nested too deeply") from None
 
         # Validation imports nbformat and jsonschema (about 60 ms) and takes longer than parsing, so a
         # notebook file that passed it once is recognised by its digest and not validated again.
@@ -192,7 +195,7 @@ class DemoCache:
             if self.validated_file is not None:
                 try:
                     stored = json.loads(self.validated_file.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
+                except (OSError, ValueError, RecursionError):
                     # A missing or damaged list only costs one validation of each notebook.
                     stored = {}
                 if isinstance(stored, dict):

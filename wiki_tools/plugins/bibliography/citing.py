@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import re
 from collections.abc import Iterator
 from html import escape
@@ -11,6 +13,7 @@ from ...papers.citations import Citation, CitationGroup
 
 __all__ = [
     "CARD_ABSTRACT_CHARS",
+    "TOKEN_PREFIX",
     "PlacedCitations",
     "citation_text",
     "render_citation_group",
@@ -22,6 +25,15 @@ CARD_ABSTRACT_CHARS = 280
 # `$$`, `$`, `\(`, `\)`, `\[` and `\]`, but not an escaped dollar `\$`.
 _MATH_DELIMITER = re.compile(r"\$\$|(?<!\\)\$|\\[()\[\]]")
 
+_HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+# The prefix of any page's tokens, for finding tokens that reached another page's HTML.
+TOKEN_PREFIX = re.compile(r"WikiCite[a-p]{8}Q*(?=\d+Token)")
+
+# An HTML start or end tag, whose quoted attribute values may contain `>`. NOTE: each unclosed quote in raw HTML
+# makes the match scan to the next quote, so thousands of them on one page take a noticeable fraction of a second.
+_TAG = re.compile(r"""</?[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
+
 
 class PlacedCitations:
     """The citations of one page, held back from Markdown and put into its HTML afterwards.
@@ -32,9 +44,10 @@ class PlacedCitations:
     """
 
     def __init__(self, markdown: str) -> None:
-        # Letters and digits only, so that Markdown passes a token through as plain text wherever it
-        # appears. The prefix grows until the page's own text does not contain it.
-        prefix = "WikiCite"
+        # Letters and digits only, so that Markdown passes a token through as plain text. Letters from the page's
+        # digest keep included snippets and demo outputs from matching, and the prefix grows past the page's text.
+        digest = hashlib.sha256(markdown.encode("utf-8")).hexdigest()[:8]
+        prefix = "WikiCite" + digest.translate(_HEX_TO_LETTERS)
         while prefix in markdown:
             prefix += "Q"
         self._prefix = prefix
@@ -45,25 +58,35 @@ class PlacedCitations:
     def __bool__(self) -> bool:
         return bool(self._html)
 
+    @property
+    def prefix(self) -> str:
+        """The text that starts each token of this page, such as `WikiCiteabcdefgh`."""
+        return self._prefix
+
     def hold(self, html: str, text: str) -> str:
         """Keep a citation's `html`, and its plain `text` for places where tags cannot go; return its token."""
         self._html.append(html)
         self._text.append(text)
         return f"{self._prefix}{len(self._html)}Token"
 
-    def insert(self, html: str) -> str:
-        """Replace each token in the page's `html` with its citation.
+    def insert(self, html: str, plain: bool = False) -> str:
+        """Replace each token in the page's `html` with its citation, or with its plain text if `plain` is true.
 
         A token inside a tag, such as image alt text that cites a paper, becomes the citation's plain
         text, because markup cannot stand in an attribute.
         """
 
+        # The tags are found first, because a `>` inside a quoted attribute value does not end its tag.
+        tags = [(tag.start(), tag.end()) for tag in _TAG.finditer(html)] if "<" in html else []
+        tag_starts = [start for start, _ in tags]
+
         def replace(match: re.Match[str]) -> str:
             index = int(match.group(1)) - 1
             if not 0 <= index < len(self._html):
                 return match.group(0)
-            inside_tag = html.rfind("<", 0, match.start()) > html.rfind(">", 0, match.start())
-            return escape(self._text[index]) if inside_tag else self._html[index]
+            position = bisect.bisect_right(tag_starts, match.start()) - 1
+            inside_tag = position >= 0 and match.start() < tags[position][1]
+            return escape(self._text[index]) if plain or inside_tag else self._html[index]
 
         return self._pattern.sub(replace, html)
 

@@ -31,7 +31,7 @@ from ...papers.catalog import TEMPLATE_SLUG, Catalog, assign_slugs, load_catalog
 from ...papers.citations import CitationGroup, replace_citations
 from ...papers.metadata import ArxivRecord, MetadataCacheError, load_metadata, lookup_record, titles_differ
 from ...storage import atomic_write_text
-from .citing import PlacedCitations, citation_text, render_citation_group, render_references
+from .citing import TOKEN_PREFIX, PlacedCitations, citation_text, render_citation_group, render_references
 from .config import BibliographyConfig
 from .pages import (
     PAPER_SECTIONS,
@@ -122,6 +122,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.page_references: dict[str, list[str]] = {}
         # Page src_uri -> the citations replaced by tokens in its Markdown until `on_page_content`.
         self.placed: dict[str, PlacedCitations] = {}
+        # Token prefix -> the citations of its page, kept for the whole build to clean up copied tokens.
+        self.placed_by_prefix: dict[str, PlacedCitations] = {}
 
         config.extra_css.append(f"{ASSET_SITE_DIR}/bibliography.css")
         config.extra_javascript.append(f"{ASSET_SITE_DIR}/hit-list.js")
@@ -163,7 +165,9 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             return markdown
 
         key = self._notes_key(page)
-        markdown = self._render_citations(markdown, page)
+        # A notes page also shows its entry's title, so the citation tokens must not occur in that either.
+        title = self.catalog.entries[key].title if key is not None else ""
+        markdown = self._render_citations(markdown, page, title)
         if key is None:
             return markdown
 
@@ -202,6 +206,12 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     @event_priority(-100)
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         """Keep the template page's HTML as the paper-page shell, and fill in the notes pages."""
+        # A plugin that renders a page's Markdown itself, such as the blog plugin's post excerpts, copies
+        # its tokens to another page, where the citations become plain text.
+        for prefix in set(TOKEN_PREFIX.findall(output)) if "WikiCite" in output else ():
+            if prefix in self.placed_by_prefix:
+                output = self.placed_by_prefix[prefix].insert(output, plain=True)
+
         if page.file is self.template_file:
             self.shell = output
             return output
@@ -360,11 +370,12 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
     def _notes_key(self, page: Page) -> str | None:
         return self.notes_files.get(page.file.src_uri)
 
-    def _render_citations(self, markdown: str, page: Page) -> str:
+    def _render_citations(self, markdown: str, page: Page, added_text: str = "") -> str:
+        """Replace the citations in `markdown`, choosing tokens that occur neither there nor in `added_text`."""
         entries = self.catalog.entries
         cited_keys: list[str] = []
         card_numbers = count(1)
-        placed = PlacedCitations(markdown)
+        placed = PlacedCitations(f"{markdown}\n{added_text}")
         for pages in self.cited_on.values():
             # Citations counted when a dirty rebuild read this page before are counted again below.
             pages.pop(page.file.src_uri, None)
@@ -396,7 +407,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
 
             # A heading's text becomes the table of contents and the page title, which must not carry a card
             # or a token, so a heading gets plain links right away.
-            if group.line <= len(lines) and lines[group.line - 1].lstrip().startswith("#"):
+            if _is_heading(lines, group.line):
                 return render_citation_group(group, entries, hrefs, abstracts, card_numbers, card=False)
             html = render_citation_group(group, entries, hrefs, abstracts, card_numbers)
             return placed.hold(html, citation_text(group, entries))
@@ -408,6 +419,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             self.page_references[page.file.src_uri] = cited_keys
         if placed:
             self.placed[page.file.src_uri] = placed
+            self.placed_by_prefix[placed.prefix] = placed
         return markdown
 
     def _report_unknown_key(self, page: Page, line: int, key: str) -> None:
@@ -523,6 +535,25 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         gzipped = site_dir / "sitemap.xml.gz"
         if gzipped.exists():
             gzipped.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+# The indentation, blockquote markers and list markers that may precede a heading's text on its line.
+_BLOCK_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-*+]|\d+[.)])(?=[ \t]|$))*[ \t]*")
+_SETEXT_UNDERLINE = re.compile(r"^(?:=+|-+)[ \t]*$")
+
+
+def _is_heading(lines: list[str], number: int) -> bool:
+    """Return whether line `number` (1-based) of `lines` is a heading: `# Text`, or text underlined with = or -.
+
+    Headings inside blockquotes and list items count too, because the table of contents lists them.
+    """
+    if not 0 < number <= len(lines):
+        return False
+    text = _BLOCK_PREFIX.sub("", lines[number - 1])
+    if text.startswith("#"):
+        return True
+    underline = _BLOCK_PREFIX.sub("", lines[number]) if number < len(lines) else ""
+    return bool(text.strip()) and _SETEXT_UNDERLINE.match(underline) is not None
 
 
 def _escape_markdown(text: str) -> str:
