@@ -557,3 +557,15 @@ def test_blog_excerpt_citation_is_plain(tmp_path: Path) -> None:
     html = (tmp_path / "site" / "blog" / "index.html").read_text(encoding="utf-8")
     assert "WikiCite" not in html
     assert "Excerpt cites (Smith, 2019)." in soup_of(tmp_path / "site", "blog/index.html").get_text()
+
+
+def test_citation_in_link_text_is_plain(tmp_path: Path) -> None:
+    text = "# Three\n\n[Read [@smith2019other] first](https://example.org/) and then [@lone2018paper].\n"
+    config = write_site(tmp_path, {**PAGES, "three.md": text})
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    article = soup_of(tmp_path / "site", "three/index.html").select_one("article")
+    outer = article.select_one('a[href="https://example.org/"]')
+    assert outer.get_text() == "Read (Smith, 2019) first"
+    assert outer.select("a, .wiki-cite__card") == []
+    assert [link.get_text() for link in article.select("a.wiki-cite__link")] == ["Lone and Wolf, 2018"]

@@ -33,6 +33,8 @@ TOKEN_PREFIX = re.compile(r"WikiCite[a-p]{8}Q*(?=\d+Token)")
 # An HTML start or end tag, whose quoted attribute values may contain `>`. NOTE: each unclosed quote in raw HTML
 # makes the match scan to the next quote, so thousands of them on one page take a noticeable fraction of a second.
 _TAG = re.compile(r"""</?[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
+_LINK_OPEN = re.compile(r"<a[\s>]", re.IGNORECASE)
+_LINK_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
 
 
 class PlacedCitations:
@@ -73,12 +75,20 @@ class PlacedCitations:
         """Replace each token in the page's `html` with its citation, or with its plain text if `plain` is true.
 
         A token inside a tag, such as image alt text that cites a paper, becomes the citation's plain
-        text, because markup cannot stand in an attribute.
+        text, because markup cannot stand in an attribute. So does a token in the text of a link,
+        because a link inside a link is invalid HTML that browsers split apart.
         """
 
         # The tags are found first, because a `>` inside a quoted attribute value does not end its tag.
         tags = [(tag.start(), tag.end()) for tag in _TAG.finditer(html)] if "<" in html else []
         tag_starts = [start for start, _ in tags]
+        link_opens = [start for start, end in tags if _LINK_OPEN.match(html, start, end)]
+        link_closes = [start for start, end in tags if _LINK_CLOSE.match(html, start, end)]
+
+        def inside_link(position: int) -> bool:
+            opened = bisect.bisect_right(link_opens, position)
+            closed = bisect.bisect_right(link_closes, position)
+            return opened > 0 and (closed == 0 or link_opens[opened - 1] > link_closes[closed - 1])
 
         def replace(match: re.Match[str]) -> str:
             index = int(match.group(1)) - 1
@@ -86,7 +96,9 @@ class PlacedCitations:
                 return match.group(0)
             position = bisect.bisect_right(tag_starts, match.start()) - 1
             inside_tag = position >= 0 and match.start() < tags[position][1]
-            return escape(self._text[index]) if plain or inside_tag else self._html[index]
+            if plain or inside_tag or inside_link(match.start()):
+                return escape(self._text[index])
+            return self._html[index]
 
         return self._pattern.sub(replace, html)
 
