@@ -569,3 +569,40 @@ def test_citation_in_link_text_is_plain(tmp_path: Path) -> None:
     assert outer.get_text() == "Read (Smith, 2019) first"
     assert outer.select("a, .wiki-cite__card") == []
     assert [link.get_text() for link in article.select("a.wiki-cite__link")] == ["Lone and Wolf, 2018"]
+
+
+def test_citation_in_indented_code_stays_literal(tmp_path: Path) -> None:
+    text = "# Three\n\nExample:\n\n    See [@lone2018paper] here.\n\nCited once [@smith2019other].\n"
+    config = write_site(tmp_path, {**PAGES, "three.md": text})
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    page = soup_of(tmp_path / "site", "three/index.html")
+    assert page.select_one("article pre code").get_text() == "See [@lone2018paper] here.\n"
+    assert [item["data-key"] for item in page.select("li.wiki-ref")] == ["smith2019other"]
+    assert "Three" not in cited_on_text(tmp_path / "site", "lone2018paper")
+    assert "Three" in cited_on_text(tmp_path / "site", "smith2019other")
+
+
+def cited_on_text(site: Path, key: str) -> str:
+    """Return the text of a paper page's "Cited on" section."""
+    heading = soup_of(site, f"papers/{key}/index.html").select_one("#cited-on")
+    parts = []
+    for sibling in heading.find_next_siblings():
+        if sibling.name == "h2":
+            break
+        parts.append(sibling.get_text())
+    return " ".join(parts)
+
+
+def test_citation_in_math_stays_literal(tmp_path: Path) -> None:
+    text = "# Three\n\nInline \\( a < b [@lone2018paper] \\) math.\n"
+    config = write_site(tmp_path, {**PAGES, "three.md": text})
+    config.write_text(
+        config.read_text(encoding="utf-8") + "markdown_extensions:\n  - pymdownx.arithmatex:\n      generic: true\n",
+        encoding="utf-8",
+    )
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    math = soup_of(tmp_path / "site", "three/index.html").select_one("article .arithmatex")
+    assert math.get_text() == "\\( a < b [@lone2018paper] \\)"
+    assert math.select("*") == []

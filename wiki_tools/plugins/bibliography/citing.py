@@ -35,6 +35,10 @@ TOKEN_PREFIX = re.compile(r"WikiCite[a-p]{8}Q*(?=\d+Token)")
 _TAG = re.compile(r"""</?[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
 _LINK_OPEN = re.compile(r"<a[\s>]", re.IGNORECASE)
 _LINK_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
+# Elements whose text is shown or run as written: code, scripts and the math that arithmatex marks.
+_LITERAL_OPEN = re.compile(
+    r"<(pre|code|script|style|textarea)\b|<(span|div)\b[^>]*\bclass=\"[^\"]*\barithmatex\b", re.IGNORECASE
+)
 
 
 class PlacedCitations:
@@ -56,6 +60,10 @@ class PlacedCitations:
         self._pattern = re.compile(re.escape(prefix) + r"(\d+)Token")
         self._html: list[str] = []
         self._text: list[str] = []
+        self._source: list[str] = []
+        self._keys: list[list[str]] = []
+        self.literal_keys: list[str] = []
+        """Keys of the citations that `insert` left as written, one entry per citation, because they were in code or math."""
 
     def __bool__(self) -> bool:
         return bool(self._html)
@@ -65,10 +73,16 @@ class PlacedCitations:
         """The text that starts each token of this page, such as `WikiCiteabcdefgh`."""
         return self._prefix
 
-    def hold(self, html: str, text: str) -> str:
-        """Keep a citation's `html`, and its plain `text` for places where tags cannot go; return its token."""
+    def hold(self, html: str, text: str, source: str = "", keys: list[str] | None = None) -> str:
+        """Keep a citation and return the token that stands for it in the Markdown.
+
+        `text` is the plain label for places where tags cannot go. `source` is the citation as written
+        and `keys` its citation keys, for a token that ends up in code or math.
+        """
         self._html.append(html)
         self._text.append(text)
+        self._source.append(source or text)
+        self._keys.append(list(keys or []))
         return f"{self._prefix}{len(self._html)}Token"
 
     def insert(self, html: str, plain: bool = False) -> str:
@@ -90,10 +104,18 @@ class PlacedCitations:
             closed = bisect.bisect_right(link_closes, position)
             return opened > 0 and (closed == 0 or link_opens[opened - 1] > link_closes[closed - 1])
 
+        literal = _literal_regions(html, tags)
+        literal_starts = [start for start, _ in literal]
+
         def replace(match: re.Match[str]) -> str:
             index = int(match.group(1)) - 1
             if not 0 <= index < len(self._html):
                 return match.group(0)
+            region = bisect.bisect_right(literal_starts, match.start()) - 1
+            if region >= 0 and match.start() < literal[region][1]:
+                # An indented code block, a script or math: the reader sees the citation as written.
+                self.literal_keys.extend(self._keys[index])
+                return escape(self._source[index])
             position = bisect.bisect_right(tag_starts, match.start()) - 1
             inside_tag = position >= 0 and match.start() < tags[position][1]
             if plain or inside_tag or inside_link(match.start()):
@@ -101,6 +123,25 @@ class PlacedCitations:
             return self._html[index]
 
         return self._pattern.sub(replace, html)
+
+
+def _literal_regions(html: str, tags: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Return the (start, end) offsets of the text inside code, scripts and math, in order.
+
+    An inner element ends at the first closing tag of its name, which holds for the output of Markdown
+    and arithmatex, where these elements contain no element of the same name.
+    """
+    regions: list[tuple[int, int]] = []
+    for start, end in tags:
+        if regions and start < regions[-1][1]:
+            continue
+        match = _LITERAL_OPEN.match(html, start, end)
+        if match is None:
+            continue
+        name = match.group(1) or match.group(2)
+        close = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(html, end)
+        regions.append((end, close.start() if close else len(html)))
+    return regions
 
 
 def shorten(text: str, limit: int) -> str:

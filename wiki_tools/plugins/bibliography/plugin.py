@@ -182,6 +182,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         placed = self.placed.pop(page.file.src_uri, None)
         if placed:
             html = placed.insert(html)
+            self._uncount(page, placed.literal_keys)
 
         if page.file is self.template_file or self._notes_key(page) is not None:
             self._attach_toc(page, [AnchorLink(title, anchor, 2) for anchor, title in PAPER_SECTIONS])
@@ -410,7 +411,7 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             if _is_heading(lines, group.line):
                 return render_citation_group(group, entries, hrefs, abstracts, card_numbers, card=False)
             html = render_citation_group(group, entries, hrefs, abstracts, card_numbers)
-            return placed.hold(html, citation_text(group, entries))
+            return placed.hold(html, citation_text(group, entries), group.text, list(group.keys))
 
         if "[" not in markdown or "@" not in markdown:
             return markdown
@@ -421,6 +422,20 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             self.placed[page.file.src_uri] = placed
             self.placed_by_prefix[placed.prefix] = placed
         return markdown
+
+    def _uncount(self, page: Page, keys: list[str]) -> None:
+        """Take back citations of `keys` that the page shows as written in code or math, one per entry."""
+        uri = page.file.src_uri
+        for key in keys:
+            counts = self.cited_on.get(key, {}).get(uri)
+            if counts is None:
+                continue
+            counts[1] -= 1
+            if counts[1] <= 0:
+                del self.cited_on[key][uri]
+        references = self.page_references.get(uri)
+        if references:
+            self.page_references[uri] = [key for key in references if uri in self.cited_on.get(key, {})]
 
     def _report_unknown_key(self, page: Page, line: int, key: str) -> None:
         closest = difflib.get_close_matches(key, list(self.catalog.entries), n=1, cutoff=0.6)
