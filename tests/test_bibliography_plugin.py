@@ -606,3 +606,14 @@ def test_citation_in_math_stays_literal(tmp_path: Path) -> None:
     math = soup_of(tmp_path / "site", "three/index.html").select_one("article .arithmatex")
     assert math.get_text() == "\\( a < b [@lone2018paper] \\)"
     assert math.select("*") == []
+
+
+def test_search_index_skips_card_text(tmp_path: Path) -> None:
+    config = write_site(tmp_path, PAGES)
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    docs = json.loads((tmp_path / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    home = " ".join(doc["text"] for doc in docs if doc["location"] in ("", "#home"))
+    assert "Müller et al., 2020" in home
+    assert "carefully" not in home
+    assert soup_of(tmp_path / "site", "index.html").select_one(".wiki-cite__card .wiki-cite__abstract") is not None

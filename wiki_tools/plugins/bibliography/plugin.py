@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url as _get_relative_url
@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.livereload import LiveReloadServer
     from mkdocs.structure.files import Files
+    from mkdocs.structure.nav import Navigation
     from mkdocs.structure.pages import Page
+    from mkdocs.utils.templates import TemplateContext
 
 log = get_plugin_logger("wiki/bibliography")
 
@@ -84,6 +86,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.records: dict[str, ArxivRecord] = {}
         self._metadata_signature: tuple[int, int] | None = None
         self.page_writer = PageWriter()
+        # Page src_uri -> its HTML with hover cards, while the search plugin indexes it without them.
+        self._full_content: dict[str, str] = {}
         # Key -> {page src_uri: [page, number of citations]}, filled while pages are read.
         self.cited_on: dict[str, dict[str, list]] = defaultdict(dict)
         self.keep_citations = False
@@ -202,6 +206,30 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             html += "\n" + render_references(keys, self.catalog.entries, hrefs, self.config.references_title)
             self._attach_toc(page, [AnchorLink(self.config.references_title, "references", 2)])
         return html
+
+    @event_priority(1)
+    def _hide_cards_from_search(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        # Priority 1 runs just before Material's search plugin, which indexes `page.content`. A hover
+        # card repeats the cited paper's title, authors and abstract, which would make every citing
+        # page a hit for the paper's words. The paper's own page is in the index for those.
+        if page.content and "wiki-cite__card" in page.content:
+            self._full_content[page.file.src_uri] = page.content
+            page.content = _CARD.sub("", page.content)
+        return context
+
+    @event_priority(-1)
+    def _restore_cards(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        full = self._full_content.pop(page.file.src_uri, None)
+        if full is not None:
+            page.content = full
+        return context
+
+    on_page_context = CombinedEvent(_hide_cards_from_search, _restore_cards)
+    """Index citing pages for search without the text of their hover cards."""
 
     # Runs last, so that the captured shell already contains what other plugins add to a page.
     @event_priority(-100)
@@ -569,6 +597,10 @@ def _is_heading(lines: list[str], number: int) -> bool:
         return True
     underline = _BLOCK_PREFIX.sub("", lines[number]) if number < len(lines) else ""
     return bool(text.strip()) and _SETEXT_UNDERLINE.match(underline) is not None
+
+
+# A hover card as `render_citation_group` writes it: a span of spans that hold escaped text only.
+_CARD = re.compile(r'<span class="wiki-cite__card"[^>]*>(?:<span[^>]*>[^<]*</span>)*</span>')
 
 
 def _escape_markdown(text: str) -> str:
