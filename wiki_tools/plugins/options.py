@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import ValidationError
+from mkdocs.exceptions import PluginError
 
-__all__ = ["SiteFolder", "WholeNumber"]
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+__all__ = ["SiteFolder", "WholeNumber", "resolve_work_folder"]
 
 
 class SiteFolder(c.Type):
@@ -40,3 +45,23 @@ class WholeNumber(c.Type):
         if isinstance(number, bool) or number < self.minimum:
             raise ValidationError(f"Expected a whole number of at least {self.minimum}, received {number!r}.")
         return number
+
+
+def resolve_work_folder(value: str, config: MkDocsConfig, option: str, plugin: str) -> Path | None:
+    """Resolve a cache or work folder option against the folder of `mkdocs.yml`; None for an empty value.
+
+    `~` stands for the home folder. A folder inside `docs_dir` is rejected, because MkDocs would
+    publish the files written there and `mkdocs serve` would rebuild after every write.
+    """
+    text = value.strip()
+    if not text:
+        return None
+
+    folder = (Path(config.config_file_path).parent / Path(text).expanduser()).resolve()
+    docs = Path(config.docs_dir).resolve()
+    if folder == docs or docs in folder.parents:
+        raise PluginError(
+            f"Option '{option}' of the '{plugin}' plugin: {text!r} is inside docs_dir ({config.docs_dir}). "
+            "Choose a folder outside it, such as '.cache/...'."
+        )
+    return folder

@@ -31,6 +31,7 @@ from ...papers.catalog import TEMPLATE_SLUG, Catalog, assign_slugs, load_catalog
 from ...papers.citations import CitationGroup, replace_citations
 from ...papers.metadata import ArxivRecord, MetadataCacheError, load_metadata, lookup_record, titles_differ
 from ...storage import atomic_write_text
+from ..options import resolve_work_folder
 from .citing import TOKEN_PREFIX, PlacedCitations, citation_text, render_citation_group, render_references
 from .config import BibliographyConfig
 from .pages import (
@@ -310,7 +311,8 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
             return self.catalog
 
         try:
-            catalog = load_catalog(path, root / self.config.cache_dir)
+            cache_dir = resolve_work_folder(self.config.cache_dir, self.site_config, "cache_dir", "wiki/bibliography")
+            catalog = load_catalog(path, cache_dir)
         except UnicodeDecodeError as error:
             raise PluginError(f"{path} is not valid UTF-8 ({error}). Save the file as UTF-8.") from None
 

@@ -24,6 +24,7 @@ from ...demos.cache import CorruptNotebookError, DemoCache
 from ...demos.runner import DemoError, DemoOptions, RefreshOutcome, refresh_demo, run_command
 from ...demos.source import DemoSource, discover_demos
 from ...storage import atomic_write_text
+from ..options import resolve_work_folder
 from .config import DemosConfig
 from .pages import (
     STYLE_SHEET_URI,
@@ -79,7 +80,12 @@ class DemosPlugin(BasePlugin[DemosConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Resolve the plugin's folders against the folder of `mkdocs.yml`."""
         self.root = Path(config.config_file_path).parent.resolve()
-        self.work_dir = self.root / self.config.work_dir
+        work_dir = resolve_work_folder(self.config.work_dir, config, "work_dir", "wiki/demos")
+        if work_dir is None:
+            raise PluginError(
+                "Option 'work_dir' of the 'wiki/demos' plugin is empty. Name a folder, such as '.cache/demos'."
+            )
+        self.work_dir = work_dir
         self.cache = DemoCache(self.root / self.config.cache_dir, self.root, self.work_dir / "validated.json")
         self.demos_folder = Path(config.docs_dir) / self.config.demos_dir
         self._check_folders()

@@ -32,6 +32,7 @@ from ...digest.mentions import (
 from ...papers.catalog import paper_slug
 from ...papers.library import load_bibliography
 from ..bibliography.plugin import get_relative_url
+from ..options import resolve_work_folder
 from .config import DigestConfig, topics
 from .pages import (
     PageLinks,
@@ -98,8 +99,8 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.root = Path(config.config_file_path).parent
         self.archive_dir = (self.root / self.config.archive_dir).resolve()
         self.matcher = TopicMatcher(topics(self.config))
-        cache_dir = self.config.cache_dir.strip()
-        self.week_cache = WeekCache(self.rendered_weeks, (self.root / cache_dir).resolve() if cache_dir else None)
+        folder = resolve_work_folder(self.config.cache_dir, config, "cache_dir", "wiki/digest")
+        self.week_cache = WeekCache(self.rendered_weeks, folder)
         if STYLESHEET not in config.extra_css:
             config.extra_css.append(STYLESHEET)
         return config

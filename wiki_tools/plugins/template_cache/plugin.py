@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mkdocs.plugins import BasePlugin
 
+from ..options import resolve_work_folder
 from .bytecode import CompiledTemplateCache
 from .config import TemplateCacheConfig
 
@@ -35,9 +36,7 @@ class TemplateCachePlugin(BasePlugin[TemplateCacheConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Resolve the cache folder against the folder of `mkdocs.yml`."""
-        cache_dir = self.config.cache_dir.strip()
-        root = Path(config.config_file_path).parent
-        self.folder = (root / cache_dir).resolve() if cache_dir else None
+        self.folder = resolve_work_folder(self.config.cache_dir, config, "cache_dir", "wiki/template-cache")
         return config
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
