@@ -100,6 +100,7 @@ def _installed() -> _InstalledMetadata:
 def _path_fingerprint() -> tuple[tuple[str, int], ...]:
     # A folder's modification time changes when an entry in it is added, removed or renamed, and pip
     # replaces a distribution's `.dist-info` folder whenever it installs another version.
+    # NOTE: a version edited by hand inside an existing METADATA file is seen only by a new process.
     stamps = []
     for entry in sys.path:
         try:
