@@ -563,7 +563,9 @@ def time_serve_rebuild(config: Path, edits: int = SERVE_EDITS) -> list[BuildResu
             page.write_text(original + f"\n{marker}\n", encoding="utf-8")
             seconds = _wait_for(url, lambda body, marker=marker: marker in body, SERVE_TIMEOUT_SECONDS, process)
             timings.append(BuildResult(seconds, _cpu_seconds(process.pid) - cpu_before, 0.0))
-            time.sleep(1.0)
+            # MkDocs looks for changes every 0.5 s. A random part of the pause spreads the edits over that
+            # cycle, so that a steady rhythm cannot favour or penalise one of the two sites.
+            time.sleep(1.0 + random.uniform(0, 0.5))
         return timings
     finally:
         page.write_text(original, encoding="utf-8")
