@@ -55,3 +55,36 @@ def test_entry_lines_from_cache(tmp_path: Path) -> None:
     assert catalog.entries["first2020"].line == 5
     assert catalog.entries["second2021"].line == 10
     assert catalog.entries["third2022"].line == 18
+
+
+BROKEN = """@article{good2020,
+  title = {Good}, author = {Ann, Bo}, year = {2020},
+}
+
+@article{unclosed2024,
+  title = {An {unclosed brace,
+  author = {Cy, Di},
+  year = {2024},
+}
+
+@article{m{\\"u}ller2024, title = {T}, author = {Ed, Fa}, year = {2024}}
+
+@article{next2021,
+  title = {Next}, author = {Gu, Ha}, year = {2021},
+}
+"""
+
+
+def test_broken_entries_named_clearly(tmp_path: Path) -> None:
+    bib = tmp_path / "papers.bib"
+    bib.write_text(BROKEN, encoding="utf-8")
+
+    catalog = load_catalog(bib)
+
+    assert sorted(catalog.entries) == ["good2020", "next2021"]
+    unclosed, bad_key = catalog.problems
+    assert (unclosed.line, unclosed.key) == (5, "unclosed2024")
+    assert "a brace or quote opened in this entry is never closed" in unclosed.message
+    assert "end of file" not in unclosed.message
+    assert bad_key.line == 11
+    assert "contains a brace, quote or backslash" in bad_key.message

@@ -189,6 +189,10 @@ def parse_bibliography(text: str, path: Path) -> Bibliography:
     return _BibParser(path).parse(text)
 
 
+# Characters that BibTeX does not allow in a citation key.
+_KEY_FORBIDDEN = frozenset('{}"\\')
+
+
 class _BibParser(Parser):
     """A pybtex parser that records problems with line numbers instead of raising or printing them."""
 
@@ -208,7 +212,12 @@ class _BibParser(Parser):
             # Point at the start of the broken entry, because the scanner may notice the fault many lines later.
             start = error.error_context_info[0] or 0
             line = error.parser.text.count("\n", 0, start) + 1
-            message = f"invalid BibTeX: {error}"
+            detail = str(error)
+            if "premature end of file" in detail:
+                # Each entry is parsed on its own, so pybtex's "end of file" is the end of this entry, and
+                # its line number is where the next entry starts, not where the brace was left open.
+                detail = "a brace or quote opened in this entry is never closed"
+            message = f"invalid BibTeX: {detail}"
             hint = "Check the braces, quotes and commas of this entry"
             if key:
                 self._broken_keys.add(key)
@@ -232,6 +241,19 @@ class _BibParser(Parser):
             start = scanner.command_start
             line = text.count("\n", 0, start) + 1
             key, fields = body
+
+            if any(character in key for character in _KEY_FORBIDDEN):
+                # pybtex ends a key at a brace, so `m{\"u}ller2024` arrives cut short and its fields lost.
+                self.problems.append(
+                    BibProblem(
+                        self.path,
+                        line,
+                        key,
+                        f"invalid BibTeX: the citation key '{key}' contains a brace, quote or backslash",
+                        "Write the key with plain letters, digits and - _ : . / only, such as muller2024",
+                    )
+                )
+                continue
 
             # Duplicates are reported with both lines, and the first entry wins as it does in BibTeX.
             if key in first_lines:
