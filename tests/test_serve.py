@@ -10,13 +10,19 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from wiki_tools.digest.archive import add_items
+
 from .conftest import MKDOCS, REPO_ROOT
 from .test_bibliography_plugin import write_site
+from .test_digest_build import write_wiki
+from .test_digest_week_cache import item as digest_item
 
 
 def free_port() -> int:
@@ -89,6 +95,27 @@ def test_serve_rebuilds_on_edit(wiki_copy: Path) -> None:
         server.wait(timeout=30)
 
 
+@contextmanager
+def serving(root: Path, *options: str) -> Iterator[str]:
+    """Run `mkdocs serve` in `root` on a free port of 127.0.0.1 and yield its base URL.
+
+    The site's `mkdocs.yml` must set no `site_url` with a path, so that pages are served from the root.
+    """
+    port = free_port()
+    server = subprocess.Popen(
+        [*MKDOCS, "serve", *options, "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=root,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_dirty_serve_keeps_backlinks(tmp_path: Path) -> None:
     pages = {
         "index.md": "# Home\n\nSee [@smith2019other].\n",
@@ -96,23 +123,26 @@ def test_dirty_serve_keeps_backlinks(tmp_path: Path) -> None:
     }
     config = write_site(tmp_path, pages)
     config.write_text(config.read_text(encoding="utf-8").replace("site_url: https://wiki.example.org/\n", ""))
-    port = free_port()
-    server = subprocess.Popen(
-        [*MKDOCS, "serve", "--dirty", "--dev-addr", f"127.0.0.1:{port}"],
-        cwd=tmp_path,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+
+    with serving(tmp_path, "--dirty") as base:
         wait_for(f"{base}/papers/smith2019other/", 'href="../../">Home</a>')
 
         # The rebuild reads only two.md, so the paper page learns of Home's citation only from memory.
         (tmp_path / "docs" / "two.md").write_text("# Two\n\nNow citing [@smith2019other].\n", encoding="utf-8")
         paper_page = wait_for(f"{base}/papers/smith2019other/", 'href="../../two/">Two</a>')
 
-        assert 'href="../../">Home</a>' in paper_page
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    assert 'href="../../">Home</a>' in paper_page
+
+
+def test_serve_notices_first_digest_fetch(tmp_path: Path) -> None:
+    config = write_wiki(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8").replace("site_url: https://wiki.example/\n", ""))
+    assert not (tmp_path / "archive").exists()
+
+    with serving(tmp_path) as base:
+        wait_for(f"{base}/digest/", "The archive is empty")
+
+        # What `wiki-tools digest fetch` does in a fresh clone: the archive folder appears with its first month.
+        add_items(tmp_path / "archive", [digest_item("a", "2026-11-04", "A November story")])
+
+        wait_for(f"{base}/digest/2026-W45/", "A November story")

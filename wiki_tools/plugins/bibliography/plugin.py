@@ -32,6 +32,7 @@ from ...papers.citations import CitationGroup, replace_citations
 from ...papers.metadata import ArxivRecord, MetadataCacheError, load_metadata, lookup_record, titles_differ
 from ...storage import atomic_write_text
 from ..options import resolve_work_folder
+from ..serving import watch_folder
 from .citing import TOKEN_PREFIX, PlacedCitations, citation_text, render_citation_group, render_references
 from .config import BibliographyConfig
 from .pages import (
@@ -288,10 +289,12 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.page_writer.discard_stash()
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
-        """Rebuild the site when the BibTeX file changes."""
-        for path in (self.bib_path, self.metadata_path):
-            if path is not None and path.exists():
-                server.watch(str(path))
+        """Rebuild the site when the BibTeX file or the arXiv metadata changes."""
+        if self.bib_path is not None and self.bib_path.exists():
+            server.watch(str(self.bib_path))
+        if self.metadata_path is not None:
+            # The folder, because `wiki-tools papers refresh` creates the file in a fresh clone.
+            watch_folder(server, self.metadata_path.parent)
         return server
 
     # Helpers -----------------------------------------------------------------------------------------------

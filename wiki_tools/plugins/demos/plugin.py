@@ -25,6 +25,7 @@ from ...demos.runner import DemoError, DemoOptions, RefreshOutcome, refresh_demo
 from ...demos.source import DemoSource, discover_demos
 from ...storage import atomic_write_text
 from ..options import resolve_work_folder
+from ..serving import watch_folder
 from .config import DemosConfig
 from .pages import (
     STYLE_SHEET_URI,
@@ -40,6 +41,7 @@ from .pages import (
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.livereload import LiveReloadServer
     from mkdocs.structure.files import Files
     from mkdocs.structure.nav import Navigation
     from mkdocs.structure.pages import Page
@@ -181,6 +183,13 @@ class DemosPlugin(BasePlugin[DemosConfig]):
             for path in (self.work_dir / folder).glob("*.json"):
                 if path not in self.used_cache_files:
                     path.unlink(missing_ok=True)
+
+    def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
+        """Rebuild the site when `wiki-tools demos run` stores new outputs in the execution cache."""
+        if self.demos:
+            # A build that executes a stale demo writes here too, which costs one more rebuild that finds it fresh.
+            watch_folder(server, self.cache.folder)
+        return server
 
     def options_for(self, name: str) -> DemoOptions:
         """Return the execution options of demo `name`: its own settings over the plugin-wide ones."""

@@ -33,6 +33,7 @@ from ...papers.catalog import paper_slug
 from ...papers.library import load_bibliography
 from ..bibliography.plugin import get_relative_url
 from ..options import resolve_work_folder
+from ..serving import watch_folder
 from .config import DigestConfig, topics
 from .pages import (
     PageLinks,
@@ -261,9 +262,8 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         return render_paper_mentions(self.mentions.get(key, []), week_url)
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder) -> LiveReloadServer:
-        """Rebuild the site when the archive changes."""
-        if self.archive_dir.is_dir():
-            server.watch(str(self.archive_dir))
+        """Rebuild the site when the archive changes, including its first fetch."""
+        watch_folder(server, self.archive_dir)
         return server
 
     def _bibliography(self, config: MkDocsConfig) -> Bibliography | None:
