@@ -617,3 +617,13 @@ def test_search_index_skips_card_text(tmp_path: Path) -> None:
     assert "Müller et al., 2020" in home
     assert "carefully" not in home
     assert soup_of(tmp_path / "site", "index.html").select_one(".wiki-cite__card .wiki-cite__abstract") is not None
+
+
+def test_citation_after_abbr_in_link_is_plain(tmp_path: Path) -> None:
+    text = '# Three\n\n<a href="https://example.org/">The <abbr title="x">LLM</abbr> paper [@smith2019other]</a>\n'
+    config = write_site(tmp_path, {**PAGES, "three.md": text})
+    assert run_mkdocs_build(config, tmp_path / "site").returncode == 0
+
+    outer = soup_of(tmp_path / "site", "three/index.html").select_one('article a[href="https://example.org/"]')
+    assert outer.get_text() == "The LLM paper (Smith, 2019)"
+    assert outer.select(".wiki-cite") == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from html import escape
 
@@ -33,12 +34,12 @@ TOKEN_PREFIX = re.compile(r"WikiCite[a-p]{8}Q*(?=\d+Token)")
 # An HTML start or end tag, whose quoted attribute values may contain `>`. NOTE: each unclosed quote in raw HTML
 # makes the match scan to the next quote, so thousands of them on one page take a noticeable fraction of a second.
 _TAG = re.compile(r"""</?[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
-_LINK_OPEN = re.compile(r"<a[\s>]", re.IGNORECASE)
-_LINK_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
-# Elements whose text is shown or run as written: code, scripts and the math that arithmatex marks.
-_LITERAL_OPEN = re.compile(
-    r"<(pre|code|script|style|textarea)\b|<(span|div)\b[^>]*\bclass=\"[^\"]*\barithmatex\b", re.IGNORECASE
-)
+# Elements whose text is shown or run as written. Math marked by arithmatex is checked apart.
+_LITERAL_ELEMENTS = ("pre", "code", "script", "style", "textarea")
+# Start and end tags of links and of those elements, in lower-case HTML.
+_ELEMENT_MARKER = re.compile(r"<(/?)(a|pre|code|script|style|textarea)[\s>]")
+# The start tag of math as arithmatex writes it, inline or as a block.
+_MATH_MARKER = re.compile(r'<(span|div) class="arithmatex">')
 
 
 class PlacedCitations:
@@ -93,55 +94,70 @@ class PlacedCitations:
         because a link inside a link is invalid HTML that browsers split apart.
         """
 
-        # The tags are found first, because a `>` inside a quoted attribute value does not end its tag.
-        tags = [(tag.start(), tag.end()) for tag in _TAG.finditer(html)] if "<" in html else []
-        tag_starts = [start for start, _ in tags]
-        link_opens = [start for start, end in tags if _LINK_OPEN.match(html, start, end)]
-        link_closes = [start for start, end in tags if _LINK_CLOSE.match(html, start, end)]
-
-        def inside_link(position: int) -> bool:
-            opened = bisect.bisect_right(link_opens, position)
-            closed = bisect.bisect_right(link_closes, position)
-            return opened > 0 and (closed == 0 or link_opens[opened - 1] > link_closes[closed - 1])
-
-        literal = _literal_regions(html, tags)
-        literal_starts = [start for start, _ in literal]
+        if self._prefix not in html:
+            return html
+        around = _Surroundings(html)
 
         def replace(match: re.Match[str]) -> str:
             index = int(match.group(1)) - 1
             if not 0 <= index < len(self._html):
                 return match.group(0)
-            region = bisect.bisect_right(literal_starts, match.start()) - 1
-            if region >= 0 and match.start() < literal[region][1]:
+            position = match.start()
+            if around.in_literal(position):
                 # An indented code block, a script or math: the reader sees the citation as written.
                 self.literal_keys.extend(self._keys[index])
                 return escape(self._source[index])
-            position = bisect.bisect_right(tag_starts, match.start()) - 1
-            inside_tag = position >= 0 and match.start() < tags[position][1]
-            if plain or inside_tag or inside_link(match.start()):
+            if plain or around.in_tag(position) or around.in_element(position, "a"):
                 return escape(self._text[index])
             return self._html[index]
 
         return self._pattern.sub(replace, html)
 
 
-def _literal_regions(html: str, tags: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Return the (start, end) offsets of the text inside code, scripts and math, in order.
+class _Surroundings:
+    """What encloses a position of a page's HTML.
 
-    An inner element ends at the first closing tag of its name, which holds for the output of Markdown
-    and arithmatex, where these elements contain no element of the same name.
+    A page holds a few tokens in up to a few hundred kilobytes of HTML (a demo page), so one scan
+    notes where the few elements that matter open and close, and each token is then looked up.
     """
-    regions: list[tuple[int, int]] = []
-    for start, end in tags:
-        if regions and start < regions[-1][1]:
-            continue
-        match = _LITERAL_OPEN.match(html, start, end)
-        if match is None:
-            continue
-        name = match.group(1) or match.group(2)
-        close = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(html, end)
-        regions.append((end, close.start() if close else len(html)))
-    return regions
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+        lower = html.lower()
+        self.opens: dict[str, list[int]] = defaultdict(list)
+        self.closes: dict[str, list[int]] = defaultdict(list)
+        for marker in _ELEMENT_MARKER.finditer(lower):
+            (self.closes if marker.group(1) else self.opens)[marker.group(2)].append(marker.start())
+
+        self.math: list[tuple[int, int]] = []
+        for marker in _MATH_MARKER.finditer(lower):
+            close = lower.find(f"</{marker.group(1)}>", marker.end())
+            self.math.append((marker.end(), len(html) if close == -1 else close))
+
+    def in_tag(self, position: int) -> bool:
+        """Tell whether `position` lies inside a start or end tag, such as in an attribute value."""
+        start = self.html.rfind("<", 0, position)
+        while start != -1:
+            # A `<` that starts no tag, as in `1 < 2`, is text. Look further back for the real tag start.
+            tag = _TAG.match(self.html, start)
+            if tag is not None:
+                return tag.end() > position
+            start = self.html.rfind("<", 0, start)
+        return False
+
+    def in_element(self, position: int, name: str) -> bool:
+        """Tell whether an element `name` is open at `position`. Such elements must not nest, as `a` and `code`."""
+        opens, closes = self.opens[name], self.closes[name]
+        opened = bisect.bisect_left(opens, position)
+        closed = bisect.bisect_left(closes, position)
+        return opened > 0 and (closed == 0 or opens[opened - 1] > closes[closed - 1])
+
+    def in_literal(self, position: int) -> bool:
+        """Tell whether `position` lies in code, a script or math, whose text is shown or run as written."""
+        if any(self.in_element(position, name) for name in _LITERAL_ELEMENTS):
+            return True
+        region = bisect.bisect_right(self.math, (position, len(self.html))) - 1
+        return region >= 0 and self.math[region][0] <= position < self.math[region][1]
 
 
 def shorten(text: str, limit: int) -> str:
