@@ -383,3 +383,29 @@ def test_missing_module_ignores_other_versions(tmp_path: Path) -> None:
 
     assert status.missing_modules == ["notinstalledmodule"]
     assert status.is_fresh, status.reasons
+
+
+def test_demo_citation_keeps_card(tmp_path: Path) -> None:
+    # The bibliography and demos plugins both hand the search plugin a trimmed page and restore it after.
+    config = make_site(tmp_path, {"tiny": GOOD_DEMO})
+    (tmp_path / "papers.bib").write_text(
+        "@misc{demo, title = {A Demo Paper}, author = {Doe, Jane}, year = {2024}}\n", encoding="utf-8"
+    )
+    config.write_text(
+        "site_name: Demo test\ntheme:\n  name: material\n  font: false\n"
+        "plugins:\n  - search\n  - wiki/bibliography\n  - wiki/demos\n",
+        encoding="utf-8",
+    )
+
+    code, log = build(config)
+
+    assert code == 0, log
+    card = read_page(config, "tiny").select_one(".jp-RenderedMarkdown .wiki-cite .wiki-cite__card")
+    assert card is not None
+    assert "A Demo Paper" in card.get_text()
+    docs = json.loads((tmp_path / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    demo_text = " ".join(doc["text"] for doc in docs if doc["location"].startswith("demos/tiny/"))
+    assert "Doe, 2024" in demo_text
+    # The card's byline: the References section writes the same facts as "Jane Doe. A Demo Paper. 2024."
+    assert "Jane Doe, 2024" in card.get_text()
+    assert "Jane Doe, 2024" not in demo_text

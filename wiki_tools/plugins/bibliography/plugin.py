@@ -32,6 +32,7 @@ from ...papers.citations import CitationGroup, replace_citations
 from ...papers.metadata import ArxivRecord, MetadataCacheError, load_metadata, lookup_record, titles_differ
 from ...storage import atomic_write_text
 from ..options import resolve_work_folder
+from ..search_view import restore_after_search, trim_for_search
 from ..serving import watch_folder
 from .citing import TOKEN_PREFIX, PlacedCitations, citation_text, render_citation_group, render_references
 from .config import BibliographyConfig
@@ -88,8 +89,6 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         self.records: dict[str, ArxivRecord] = {}
         self._metadata_signature: tuple[int, int] | None = None
         self.page_writer = PageWriter()
-        # Page src_uri -> its HTML with hover cards, while the search plugin indexes it without them.
-        self._full_content: dict[str, str] = {}
         # Key -> {page src_uri: [page, number of citations]}, filled while pages are read.
         self.cited_on: dict[str, dict[str, list]] = defaultdict(dict)
         self.keep_citations = False
@@ -217,17 +216,14 @@ class BibliographyPlugin(BasePlugin[BibliographyConfig]):
         # card repeats the cited paper's title, authors and abstract, which would make every citing
         # page a hit for the paper's words. The paper's own page is in the index for those.
         if page.content and "wiki-cite__card" in page.content:
-            self._full_content[page.file.src_uri] = page.content
-            page.content = _CARD.sub("", page.content)
+            trim_for_search(page, lambda html: _CARD.sub("", html))
         return context
 
     @event_priority(-1)
     def _restore_cards(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
-        full = self._full_content.pop(page.file.src_uri, None)
-        if full is not None:
-            page.content = full
+        restore_after_search(page)
         return context
 
     on_page_context = CombinedEvent(_hide_cards_from_search, _restore_cards)

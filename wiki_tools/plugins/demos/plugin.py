@@ -25,6 +25,7 @@ from ...demos.runner import DemoError, DemoOptions, RefreshOutcome, refresh_demo
 from ...demos.source import DemoSource, discover_demos
 from ...storage import atomic_write_text
 from ..options import resolve_work_folder
+from ..search_view import restore_after_search, trim_for_search
 from ..serving import watch_folder
 from .config import DemosConfig
 from .pages import (
@@ -65,8 +66,6 @@ class DemoPage:
     outcome: RefreshOutcome
     notebook: dict[str, Any]
     rendered: bool = False
-    full_content: str | None = None
-    """The page's HTML while the search plugin indexes the lighter `search_view` of it."""
 
 
 class DemosPlugin(BasePlugin[DemosConfig]):
@@ -149,22 +148,15 @@ class DemosPlugin(BasePlugin[DemosConfig]):
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         # Priority 1 runs just before Material's search plugin, which indexes `page.content` at priority 0.
-        demo = self._demo_for(page)
-        if demo is not None and page.content is not None and "material/search" in config.plugins:
-            demo.full_content = page.content
-            page.content = search_view(page.content)
+        if self._demo_for(page) is not None and "material/search" in config.plugins:
+            trim_for_search(page, search_view)
         return context
 
     @event_priority(-1)
     def _restore_content(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
-        # NOTE: a change that another plugin makes to `page.content` in `on_page_context` at priority 0
-        # is lost on a demo page here. None of the plugins of this wiki does that.
-        demo = self._demo_for(page)
-        if demo is not None and demo.full_content is not None:
-            page.content = demo.full_content
-            demo.full_content = None
+        restore_after_search(page)
         return context
 
     on_page_context = CombinedEvent(_offer_search_view, _restore_content)

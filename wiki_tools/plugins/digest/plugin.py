@@ -33,6 +33,7 @@ from ...papers.catalog import paper_slug
 from ...papers.library import load_bibliography
 from ..bibliography.plugin import get_relative_url
 from ..options import resolve_work_folder
+from ..search_view import restore_after_search, trim_for_search
 from ..serving import watch_folder
 from .config import DigestConfig, topics
 from .pages import (
@@ -82,7 +83,6 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         self.week_cache = WeekCache(self.rendered_weeks, None)
         self.months: dict[str, tuple[int, int]] = {}
         self._week_context: Any = None
-        self._hidden_content: dict[str, str] = {}
 
     @property
     def index_uri(self) -> str:
@@ -195,20 +195,17 @@ class DigestPlugin(BasePlugin[DigestConfig]):
     ) -> TemplateContext:
         # Priority 1 runs just before Material's search plugin. For a page left out of the index, that
         # plugin still scans the whole HTML for `data-search-*` attributes, about 1.4 ms for a week
-        # page here, and week pages have none. So it gets an empty page, and the next handler restores it.
+        # page here, and week pages have none. So it gets an empty page until the next handler restores it.
         search = page.meta.get("search") or {}
-        if page.file.src_uri in self.weeks and isinstance(search, dict) and search.get("exclude") and page.content:
-            self._hidden_content[page.file.src_uri] = page.content
-            page.content = ""
+        if page.file.src_uri in self.weeks and isinstance(search, dict) and search.get("exclude"):
+            trim_for_search(page, lambda html: "")
         return context
 
     @event_priority(-1)
     def _restore_week(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
-        held = self._hidden_content.pop(page.file.src_uri, None)
-        if held is not None:
-            page.content = held
+        restore_after_search(page)
         return context
 
     on_page_context = CombinedEvent(_hold_excluded_week, _restore_week)
