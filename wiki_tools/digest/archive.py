@@ -36,7 +36,6 @@ __all__ = [
     "archive_lock",
     "load_items",
     "load_state",
-    "month_signatures",
     "read_archive",
     "save_state",
     "serialise",
@@ -71,6 +70,9 @@ class ArchiveContents:
 
     items: list[Item]
     problems: list[CorruptLine]
+    months: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Modification time (ns) and size of each monthly file, taken before the files were read, keyed
+    by month such as `2026-11`. Every write replaces a monthly file, so the same values mean the same items."""
 
 
 def serialise(item: Item) -> str:
@@ -158,18 +160,10 @@ def read_archive(archive_dir: str | Path) -> ArchiveContents:
         lines, found = _read_month(path)
         items.extend(item for _, item in lines if item is not None)
         problems.extend(found)
-    contents = ArchiveContents(items, problems)
+    months = {name.removesuffix(".jsonl"): (mtime, size) for name, mtime, size in signature}
+    contents = ArchiveContents(items, problems, months)
     _cache[folder] = (signature, contents)
     return contents
-
-
-def month_signatures(archive_dir: str | Path) -> dict[str, tuple[int, int]]:
-    """Return the modification time (ns) and size of each monthly file, keyed by month such as `2026-11`.
-
-    Every write replaces a monthly file, so an unchanged signature means unchanged items.
-    """
-    signature = _signature(month_files(Path(archive_dir)))
-    return {name.removesuffix(".jsonl"): (mtime, size) for name, mtime, size in signature}
 
 
 def load_items(archive_dir: str | Path) -> list[Item]:

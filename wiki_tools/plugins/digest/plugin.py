@@ -18,7 +18,7 @@ from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.structure.nav import Section
 from mkdocs.structure.toc import AnchorLink
 
-from ...digest.archive import month_signatures, read_archive
+from ...digest.archive import read_archive
 from ...digest.mentions import (
     Bibliography,
     Candidate,
@@ -113,7 +113,7 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         for problem in contents.problems:
             log.log(level, "%s", str(problem).replace(str(self.root) + "/", ""))
 
-        self.months = month_signatures(self.archive_dir)
+        self.months = contents.months
         self._week_context = None
         bibliography = self._bibliography(config)
         self.bibliography_index = index_bibliography(bibliography)
