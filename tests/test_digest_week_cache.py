@@ -94,11 +94,14 @@ def test_damaged_cache_file_rendered_again(tmp_path: Path) -> None:
     build(config)
     cache_file(tmp_path, NOVEMBER_WEEK).write_text('{"key": "', encoding="utf-8")
     cache_file(tmp_path, DECEMBER_WEEK).write_text(json.dumps({"key": 1, "html": [], "sections": 2}), encoding="utf-8")
+    cache_file(tmp_path, "2026-W46").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    add_items(tmp_path / "archive", [item("c", "2026-11-11", "A mid-November story")])
 
     site = build(config)
 
     assert "A November story" in week_text(site, NOVEMBER_WEEK)
     assert "A December story" in week_text(site, DECEMBER_WEEK)
+    assert "A mid-November story" in week_text(site, "2026-W46")
 
 
 def test_excluded_weeks_absent_from_search(tmp_path: Path) -> None:

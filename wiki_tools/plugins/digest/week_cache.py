@@ -86,7 +86,7 @@ class WeekCache:
                 html=str(data["html"]),
                 sections=[(str(title), str(anchor)) for title, anchor in data["sections"]],
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             # Missing, damaged or from another version of this code: the week is rendered again.
             return None
 
