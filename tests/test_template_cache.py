@@ -257,7 +257,7 @@ def test_trimmed_policy_changes_key(templates: Path) -> None:
     trimmed.policies["ext.i18n.trimmed"] = True
     assert trimmed.get_template("trans.html").render() == "two words"
 
-    kept = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
-    kept.install_null_translations()
+    untrimmed = environment(templates, memory, None, extensions=["jinja2.ext.i18n"])
+    untrimmed.install_null_translations()
 
-    assert kept.get_template("trans.html").render() == "\n  two\n  words\n"
+    assert untrimmed.get_template("trans.html").render() == "\n  two\n  words\n"

@@ -115,7 +115,7 @@ class PlacedCitations:
 
 
 class _Surroundings:
-    """What encloses a position of a page's HTML.
+    """The elements around each position of a page's HTML: tags, links, code, scripts and math.
 
     A page has a few tokens in up to a few hundred kilobytes of HTML (a demo page), so one scan
     notes where the few elements that matter open and close, and each token is then looked up.

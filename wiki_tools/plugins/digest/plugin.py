@@ -190,7 +190,7 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         return html + "\n" + rendered.html
 
     @event_priority(1)
-    def _hold_excluded_week(
+    def _empty_excluded_week(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         # Priority 1 runs just before Material's search plugin. For a page left out of the index, that
@@ -208,7 +208,7 @@ class DigestPlugin(BasePlugin[DigestConfig]):
         restore_after_search(page)
         return context
 
-    on_page_context = CombinedEvent(_hold_excluded_week, _restore_week)
+    on_page_context = CombinedEvent(_empty_excluded_week, _restore_week)
     """Spare Material's search plugin the HTML of week pages that it leaves out of the index."""
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
